@@ -1,0 +1,165 @@
+import { create, isFieldSet } from "@bufbuild/protobuf";
+import { DesiredLRPSchema, DesiredLRPUpdateSchema, type DesiredLRP, type DesiredLRPUpdate } from "./gen/models/desired_lrp_pb";
+import { createUnclaimedActualLRPs, retireActualLRP } from "./actual-lrps";
+import { mapLimit, type BBSContext } from "./context";
+import { actualLRPKey, incrementModificationTag, newModificationTag } from "./models/actual-lrp";
+import {
+  BbsError,
+  ErrorType,
+  deserializeJSONError,
+  desiredLRPCannotBeUpdated,
+  invalidRecord,
+  resourceNotFound,
+  serializeJSONError,
+  unknownError,
+} from "./models/errors";
+import { decodeRoutes } from "./models/routes";
+import { validateDesiredLRP, validationMessage } from "./models/validation";
+import { decodeRecord, encodeRecord } from "./records";
+import { bbsErrorFromStore } from "./store-errors";
+import { DesiredLRPRoot, actualLRPProcessDir, desiredLRPKey, parseKey } from "./store/keys";
+import type { StoreNode } from "./store/store";
+
+export const decodeDesiredLRP = (node: StoreNode) => decodeRecord(DesiredLRPSchema, node.value);
+const desiredLRPWriteOptions = (lrp: DesiredLRP) => ({ labels: { domain: lrp.domain } });
+
+/** Route values are raw JSON; the original stored records as JSON and so refused values that were not. */
+function invalidRouteJSON(lrp: DesiredLRP | DesiredLRPUpdate): string | undefined {
+  if (lrp.routes === undefined || !isFieldSet(lrp, lrp.$typeName === "models.DesiredLRP" ? DesiredLRPSchema.field.routes : DesiredLRPUpdateSchema.field.routes)) return undefined;
+  for (const [name, raw] of Object.entries(decodeRoutes(lrp.routes))) {
+    try {
+      JSON.parse(raw);
+    } catch (error) {
+      return `route ${name}: ${(error as Error).message}`;
+    }
+  }
+  return undefined;
+}
+
+async function readDesiredLRP(ctx: BBSContext, processGuid: string): Promise<{ node: StoreNode; lrp: DesiredLRP }> {
+  let node: StoreNode;
+  try {
+    node = await ctx.store.get(desiredLRPKey(processGuid));
+  } catch (error) {
+    throw bbsErrorFromStore(error);
+  }
+  try {
+    return { node, lrp: decodeDesiredLRP(node) };
+  } catch {
+    throw deserializeJSONError();
+  }
+}
+
+export async function listDesiredLRPs(ctx: BBSContext, filter: { domain?: string } = {}): Promise<DesiredLRP[]> {
+  let nodes: StoreNode[];
+  try {
+    nodes = await ctx.store.list(DesiredLRPRoot, { recursive: true });
+  } catch (error) {
+    throw unknownError(error);
+  }
+  const lrps: DesiredLRP[] = [];
+  for (const node of nodes) {
+    if (parseKey(node.key).kind !== "desiredLRP") continue;
+    if (filter.domain && node.labels?.domain !== filter.domain) continue;
+    try {
+      lrps.push(decodeDesiredLRP(node));
+    } catch (error) {
+      throw unknownError(error);
+    }
+  }
+  return lrps.sort((a, b) => (a.processGuid < b.processGuid ? -1 : a.processGuid > b.processGuid ? 1 : 0));
+}
+
+export async function desiredLRPByProcessGuid(ctx: BBSContext, processGuid: string): Promise<DesiredLRP> {
+  return (await readDesiredLRP(ctx, processGuid)).lrp;
+}
+
+async function startInstances(ctx: BBSContext, lrp: DesiredLRP, from: number, to: number): Promise<void> {
+  const keys = [];
+  for (let index = from; index < to; index++) keys.push(actualLRPKey(lrp.processGuid, index, lrp.domain));
+  const indices = await createUnclaimedActualLRPs(ctx, keys);
+  if (indices.length === 0) return;
+  try {
+    await ctx.auctioneer.requestLRPAuctions([{ desiredLRP: lrp, indices }]);
+  } catch (error) {
+    // Convergence re-auctions UNCLAIMED instances that stay unplaced, so the desire stands.
+    ctx.logger.error("failed-to-request-lrp-auctions", error, { process_guid: lrp.processGuid, indices });
+  }
+}
+
+/**
+ * DesireLRP: the BBS owns the modification tag, the desired record is created exactly once, then one
+ * UNCLAIMED instance per index is created and auctioned. Downstream failures never fail the desire.
+ */
+export async function desireLRP(ctx: BBSContext, desired: DesiredLRP): Promise<void> {
+  const lrp = create(DesiredLRPSchema, { ...desired, modificationTag: newModificationTag() });
+  if (validateDesiredLRP(lrp).length > 0 || invalidRouteJSON(lrp) !== undefined) throw serializeJSONError();
+  try {
+    await ctx.store.create(desiredLRPKey(lrp.processGuid), encodeRecord(DesiredLRPSchema, lrp), desiredLRPWriteOptions(lrp));
+  } catch (error) {
+    throw bbsErrorFromStore(error);
+  }
+  await startInstances(ctx, lrp, 0, lrp.instances);
+}
+
+function applyUpdate(lrp: DesiredLRP, update: DesiredLRPUpdate): DesiredLRP {
+  const next = create(DesiredLRPSchema, { ...lrp, modificationTag: incrementModificationTag(lrp.modificationTag) });
+  if (isFieldSet(update, DesiredLRPUpdateSchema.field.instances)) next.instances = update.instances;
+  if (isFieldSet(update, DesiredLRPUpdateSchema.field.routes)) next.routes = update.routes;
+  if (isFieldSet(update, DesiredLRPUpdateSchema.field.annotation)) next.annotation = update.annotation;
+  return next;
+}
+
+async function retireIndices(ctx: BBSContext, processGuid: string, shouldRetire: (index: number) => boolean): Promise<void> {
+  let nodes: StoreNode[];
+  try {
+    nodes = await ctx.store.list(actualLRPProcessDir(processGuid), { recursive: true });
+  } catch (error) {
+    ctx.logger.error("failed-to-list-actual-lrps-to-retire", error, { process_guid: processGuid });
+    return;
+  }
+  const indices = nodes.flatMap((node) => {
+    const parsed = parseKey(node.key);
+    return parsed.kind === "actualLRP" && parsed.slot === "instance" && shouldRetire(parsed.index) ? [parsed.index] : [];
+  });
+  await mapLimit(indices, 20, async (index) => {
+    try {
+      await retireActualLRP(ctx, processGuid, index);
+    } catch (error) {
+      if (!(error instanceof BbsError && error.type === ErrorType.ResourceNotFound)) {
+        ctx.logger.error("failed-to-retire-actual-lrp", error, { process_guid: processGuid, index });
+      }
+    }
+  });
+}
+
+/** Only instances, routes and annotation can change; scaling creates or retires instances after the write. */
+export async function updateDesiredLRP(ctx: BBSContext, processGuid: string, update: DesiredLRPUpdate): Promise<void> {
+  const { node, lrp: before } = await readDesiredLRP(ctx, processGuid);
+  const after = applyUpdate(before, update);
+  const problems = validateDesiredLRP(after);
+  if (problems.length > 0) throw invalidRecord(validationMessage(problems));
+  const badRoute = invalidRouteJSON(after);
+  if (badRoute !== undefined) throw new BbsError(ErrorType.InvalidJSON, badRoute);
+  try {
+    await ctx.store.compareAndSwap(desiredLRPKey(processGuid), encodeRecord(DesiredLRPSchema, after), node.version, desiredLRPWriteOptions(after));
+  } catch (error) {
+    throw bbsErrorFromStore(error, { compareFailed: desiredLRPCannotBeUpdated });
+  }
+  if (after.instances > before.instances) {
+    await startInstances(ctx, after, before.instances, after.instances);
+  } else if (after.instances < before.instances) {
+    await retireIndices(ctx, processGuid, (index) => index >= after.instances && index < before.instances);
+  }
+}
+
+/** Removes the desired record, then retires its instances; evacuating records are left to their TTL. */
+export async function removeDesiredLRP(ctx: BBSContext, processGuid: string): Promise<void> {
+  const { node, lrp } = await readDesiredLRP(ctx, processGuid);
+  try {
+    await ctx.store.compareAndDelete(desiredLRPKey(processGuid), node.version);
+  } catch (error) {
+    throw bbsErrorFromStore(error, { compareFailed: unknownError });
+  }
+  await retireIndices(ctx, processGuid, (index) => index < lrp.instances);
+}

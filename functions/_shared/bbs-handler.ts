@@ -1,0 +1,87 @@
+// One factory for every BBS route: parse (protobuf, or JSON when the caller sends JSON), validate,
+// run one core call, respond. Handlers never pick status codes: every outcome is HTTP 200 with the
+// BBS error, if any, inside the route's response message.
+import middy from "@middy/core";
+import type { MiddlewareObj } from "@middy/core";
+import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import type { Context } from "aws-lambda";
+import type { BBSContext } from "../../core/context";
+import { ErrorSchema } from "../../core/gen/models/error_pb";
+import { decodeMessage, encodeMessage } from "../../core/models/codec";
+import { BbsError, badRequest, invalidRequest, unknownError } from "../../core/models/errors";
+import { decodeGoJSON, encodeGoJSON } from "../../core/models/go-json";
+import { requestValidators, validationMessage } from "../../core/models/validation";
+import { routeNamed, type RouteSpec } from "../../core/routes";
+import { bbsContext } from "./dependencies";
+import { bodyBytes, bodyLength, jsonResult, protobufResult, requestIdOf, wantsJSON, type HttpEvent, type HttpResult } from "./http";
+
+interface BBSRequestState {
+  requestId: string;
+  json: boolean;
+}
+
+type Run<Req extends DescMessage | undefined, Res extends DescMessage> = (
+  request: Req extends DescMessage ? MessageShape<Req> : undefined,
+  ctx: BBSContext,
+) => Promise<MessageInitShape<Res> | void>;
+
+const state = new WeakMap<object, BBSRequestState>();
+
+function respond(route: RouteSpec, schema: DescMessage, message: MessageInitShape<DescMessage>, st: BBSRequestState): HttpResult {
+  const full = create(schema, message);
+  return st.json ? jsonResult(encodeGoJSON(schema, full), st.requestId) : protobufResult(encodeMessage(schema, full), st.requestId);
+}
+
+function errorResponse(route: RouteSpec, error: BbsError, st: BBSRequestState): HttpResult {
+  const response = route.response as DescMessage;
+  return respond(route, response, { error: create(ErrorSchema, { type: error.type, message: error.message }) } as never, st);
+}
+
+function parseRequest(route: RouteSpec, event: HttpEvent, json: boolean, maxBytes: number): unknown {
+  if (!route.request) return undefined;
+  if (bodyLength(event) > maxBytes) throw invalidRequest(`the request body exceeds the limit of ${maxBytes} bytes`);
+  const bytes = bodyBytes(event);
+  let request: MessageShape<DescMessage>;
+  try {
+    request = json ? decodeGoJSON(route.request, bytes.length === 0 ? "{}" : Buffer.from(bytes).toString("utf8")) : decodeMessage(route.request, bytes);
+  } catch {
+    throw badRequest();
+  }
+  const problems = requestValidators[route.request.typeName]?.(request as never) ?? [];
+  if (problems.length > 0) throw invalidRequest(validationMessage(problems));
+  return request;
+}
+
+/** Maps whatever escaped the route to its response: BBS errors as they are, anything else as UnknownError. */
+const bbsErrors = (route: RouteSpec): MiddlewareObj<HttpEvent, HttpResult> => ({
+  onError: async (request) => {
+    const st = state.get(request.event) ?? { requestId: requestIdOf(request.event), json: false };
+    let error = request.error;
+    if (!(error instanceof BbsError)) {
+      bbsContext().ctx.logger.error("request-failed", error, { request_id: st.requestId, route: route.name });
+      error = unknownError(error);
+    }
+    request.response = errorResponse(route, error as BbsError, st);
+  },
+});
+
+export function bbsHandler<Req extends DescMessage | undefined, Res extends DescMessage>(
+  routeName: string,
+  schemas: { request: Req; response: Res },
+  run: Run<Req, Res>,
+) {
+  const route = routeNamed(routeName);
+  if (route.request?.typeName !== schemas.request?.typeName || route.response?.typeName !== schemas.response.typeName) {
+    throw new Error(`handler for ${routeName} does not use the route's messages`);
+  }
+  return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(bbsErrors(route))
+    .handler(async (event) => {
+      const st: BBSRequestState = { requestId: requestIdOf(event), json: wantsJSON(event) };
+      state.set(event, st);
+      const { ctx, config } = bbsContext();
+      const request = parseRequest(route, event, st.json, config.maxRequestBytes);
+      const result = await run(request as never, ctx);
+      return respond(route, schemas.response, (result ?? {}) as never, st);
+    });
+}
