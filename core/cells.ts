@@ -2,7 +2,7 @@
 // present exactly while its node has not expired.
 import { CellPresenceSchema, type CellPresence } from "./gen/models/cell_presence_pb";
 import type { BBSContext } from "./context";
-import { resourceNotFound, unknownError } from "./models/errors";
+import { deserializeJSONError, unknownError } from "./models/errors";
 import { decodeRecord, encodeRecord } from "./records";
 import { bbsErrorFromStore } from "./store-errors";
 import { CellRoot, cellPresenceKey } from "./store/keys";
@@ -45,7 +45,9 @@ export async function cellById(ctx: BBSContext, cellId: string): Promise<CellPre
   }
   try {
     return decodeRecord(CellPresenceSchema, node.value);
-  } catch {
-    throw resourceNotFound();
+  } catch (error) {
+    // Not "not found": treating a corrupt presence as a lost cell would delete its instances.
+    ctx.logger.error("failed-to-decode-cell-presence", error, { cell_id: cellId });
+    throw deserializeJSONError();
   }
 }

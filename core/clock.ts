@@ -10,9 +10,12 @@ export const systemClock: Clock = {
   nowNs: () => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n),
 };
 
-/** A clock that only moves when told to; for tests of TTL, backoff and convergence. */
+/**
+ * A clock that only moves when told to; for tests of TTL, backoff and convergence. It starts at the
+ * real time, so TTL attributes it writes mean the same to DynamoDB as to the store.
+ */
 export class ManualClock implements Clock {
-  constructor(private ms: number = Date.UTC(2026, 0, 1)) {}
+  constructor(private ms: number = Date.now()) {}
   nowMs() {
     return this.ms;
   }

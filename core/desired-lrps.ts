@@ -1,4 +1,4 @@
-import { create, isFieldSet } from "@bufbuild/protobuf";
+import { clone, isFieldSet } from "@bufbuild/protobuf";
 import { DesiredLRPSchema, DesiredLRPUpdateSchema, type DesiredLRP, type DesiredLRPUpdate } from "./gen/models/desired_lrp_pb";
 import { createUnclaimedActualLRPs, retireActualLRP } from "./actual-lrps";
 import { mapLimit, type BBSContext } from "./context";
@@ -92,7 +92,8 @@ async function startInstances(ctx: BBSContext, lrp: DesiredLRP, from: number, to
  * UNCLAIMED instance per index is created and auctioned. Downstream failures never fail the desire.
  */
 export async function desireLRP(ctx: BBSContext, desired: DesiredLRP): Promise<void> {
-  const lrp = create(DesiredLRPSchema, { ...desired, modificationTag: newModificationTag() });
+  const lrp = clone(DesiredLRPSchema, desired);
+  lrp.modificationTag = newModificationTag();
   if (validateDesiredLRP(lrp).length > 0 || invalidRouteJSON(lrp) !== undefined) throw serializeJSONError();
   try {
     await ctx.store.create(desiredLRPKey(lrp.processGuid), encodeRecord(DesiredLRPSchema, lrp), desiredLRPWriteOptions(lrp));
@@ -103,7 +104,8 @@ export async function desireLRP(ctx: BBSContext, desired: DesiredLRP): Promise<v
 }
 
 function applyUpdate(lrp: DesiredLRP, update: DesiredLRPUpdate): DesiredLRP {
-  const next = create(DesiredLRPSchema, { ...lrp, modificationTag: incrementModificationTag(lrp.modificationTag) });
+  const next = clone(DesiredLRPSchema, lrp);
+  next.modificationTag = incrementModificationTag(lrp.modificationTag);
   if (isFieldSet(update, DesiredLRPUpdateSchema.field.instances)) next.instances = update.instances;
   if (isFieldSet(update, DesiredLRPUpdateSchema.field.routes)) next.routes = update.routes;
   if (isFieldSet(update, DesiredLRPUpdateSchema.field.annotation)) next.annotation = update.annotation;

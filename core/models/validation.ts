@@ -365,8 +365,8 @@ export function parseCIDR(s: string): { ip: Uint8Array; bits: number } | undefin
 // Routes
 
 /** Sum of the route values' byte lengths; Infinity when the bytes are not a ProtoRoutes (deviation 3). */
-function routesLength(routes: Uint8Array): number {
-  if (routes.length === 0) return 0;
+function routesLength(routes: Uint8Array | undefined): number {
+  if (!routes || routes.length === 0) return 0;
   try {
     const decoded = fromBinary(ProtoRoutesSchema, routes);
     return Object.values(decoded.routes).reduce((sum, value) => sum + value.length, 0);

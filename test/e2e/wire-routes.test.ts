@@ -157,6 +157,15 @@ describe("desired LRPs", () => {
     expect(starts[0].desired_lrp.rootfs).toBe("docker:///cloudfoundry/grace");
   });
 
+  it("desires an LRP that has no routes at all", async () => {
+    const lrp = concat(pb.string(1, "web-noroutes"), pb.string(2, "cf-apps"), pb.string(3, "docker:///x"), pb.varint(4, 1), pb.message(7, runAction));
+    expect(errorOf((await desire(lrp)).body)).toBeUndefined();
+    expect(errorOf((await update("web-noroutes", pb.varint(1, 2))).body)).toBeUndefined();
+    const stored = sub(first(readFields((await getDesired("web-noroutes")).body), 2));
+    expect(first(stored, 15)).toBeUndefined();
+    expect(int32(first(stored, 4))).toBe(2);
+  });
+
   it("refuses a second desire of the same process guid with ResourceExists", async () => {
     await desire(desiredLRP("web-dup", 1));
     const again = await desire(desiredLRP("web-dup", 1));
