@@ -32,3 +32,14 @@ export type StoreError = KeyNotFoundError | CompareFailedError | KeyExistsError;
 export function isStoreError(error: unknown): error is StoreError {
   return error instanceof KeyNotFoundError || error instanceof CompareFailedError || error instanceof KeyExistsError;
 }
+
+/**
+ * A write whose item would exceed the backend's size limit (DynamoDB: 400 KB, names included). Raised
+ * before any call, so the caller gets a clear error instead of an SDK ValidationException.
+ */
+export class ValueTooLargeError extends Error {
+  override name = "ValueTooLargeError";
+  constructor(readonly key: string, readonly sizeBytes: number, readonly limitBytes: number) {
+    super(`value too large: ${key} would take ${sizeBytes} bytes, the limit is ${limitBytes}`);
+  }
+}

@@ -10,6 +10,19 @@ export const CellRoot = `${V1}/cell`;
 
 export const Roots = [DesiredLRPRoot, ActualLRPRoot, DomainRoot, TaskRoot, CellRoot] as const;
 
+// The BBS event log (core/events/EVENTS.md), written by the stream consumer. Deliberately not among
+// `Roots`: it is not BBS state, and parseKey reads its keys as "other", so its own stream records
+// never turn into events.
+export const EventLogRoot = `${V1}/event`;
+export const EventDedupeRoot = `${V1}/event-source`;
+/** Entries live in buckets of consecutive ids, one partition per bucket. */
+export const eventLogBucketDir = (bucket: number) => `${EventLogRoot}/${bucket}`;
+export const eventLogEntryKey = (bucket: number, id: number) => `${eventLogBucketDir(bucket)}/${id}`;
+/** The last id handed out. */
+export const eventLogHeadKey = `${EventLogRoot}/head`;
+/** Marks a stream record as logged, so redelivery appends nothing. */
+export const eventDedupeKey = (recordId: string) => `${EventDedupeRoot}/${recordId}`;
+
 export const desiredLRPKey = (processGuid: string) => `${DesiredLRPRoot}/${processGuid}`;
 export const actualLRPProcessDir = (processGuid: string) => `${ActualLRPRoot}/${processGuid}`;
 export const actualLRPIndexDir = (processGuid: string, index: number) => `${actualLRPProcessDir(processGuid)}/${index}`;

@@ -25,6 +25,14 @@ export interface ListOptions {
   recursive?: boolean;
 }
 
+export interface ScanOptions {
+  /**
+   * Read only the key, value, version and expiry of each node, not its labels: less to transfer and
+   * to build when the caller decodes the value anyway (convergence).
+   */
+  withoutLabels?: boolean;
+}
+
 export type StoreOp =
   | { op: "create"; key: string; value: Uint8Array; options?: WriteOptions }
   | { op: "set"; key: string; value: Uint8Array; options?: WriteOptions }
@@ -47,6 +55,13 @@ export interface Store {
   get(key: string): Promise<StoreNode>;
   /** etcd recursive GET of a directory; [] when nothing lives below the prefix. */
   list(prefix: string, options?: ListOptions): Promise<StoreNode[]>;
+  /**
+   * The same nodes as a recursive `list(prefix)`, handed to `visit` a page at a time as they are read
+   * (strongly consistent; a root's shards are read in parallel), so a caller that keeps only what it
+   * needs holds a few pages however large the directory is. Pages of different shards may be visited
+   * in any order; the next page of a shard is read only once `visit` has returned for the previous one.
+   */
+  forEachNode(prefix: string, visit: (nodes: StoreNode[]) => void | Promise<void>, options?: ScanOptions): Promise<void>;
   /** etcd create (put-if-absent). Throws KeyExistsError carrying the current node. */
   create(key: string, value: Uint8Array, options?: WriteOptions): Promise<StoreNode>;
   /** etcd set: unconditional put. */

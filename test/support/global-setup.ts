@@ -1,4 +1,5 @@
 // One DynamoDB Local per test run, in memory, on a free port; each test file makes its own table.
+import type {} from "vitest";
 import type { TestProject } from "vitest/node";
 import { startDynamoDBLocal } from "../../infra/local/dynamodb-local";
 

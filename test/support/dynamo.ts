@@ -1,0 +1,80 @@
+// A fresh, randomly named store table on the run's DynamoDB Local, so test files never share data.
+import { randomBytes } from "node:crypto";
+import { inject, onTestFinished } from "vitest";
+import {
+  BatchWriteItemCommand,
+  DeleteTableCommand,
+  type DynamoDBClient,
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { systemClock, type Clock } from "../../core/clock";
+import { DynamoStore, plainNodeItem } from "../../core/store/dynamo-store";
+import { createStoreTable, makeDynamoDBClient } from "../../core/store/dynamo-table";
+
+export interface FreshStore {
+  store: DynamoStore;
+  client: DynamoDBClient;
+  tableName: string;
+  endpoint: string;
+}
+
+let sharedClient: { endpoint: string; client: DynamoDBClient } | undefined;
+
+/** One keep-alive client per test file (per endpoint). */
+export function testClient(): { client: DynamoDBClient; endpoint: string } {
+  const endpoint = inject("dynamodbEndpoint");
+  if (sharedClient?.endpoint !== endpoint) sharedClient = { endpoint, client: makeDynamoDBClient({ endpoint }) };
+  return sharedClient;
+}
+
+export function randomTableName(prefix = "bbs-test"): string {
+  return `${prefix}-${randomBytes(6).toString("hex")}`;
+}
+
+/**
+ * Called inside a test, the table is dropped when the test ends. That keeps DynamoDB Local small, and
+ * it matters for its TTL reaper: each TTL-enabled table holds one of its 10 job threads until the
+ * table is deleted, and tables beyond that are never reaped.
+ */
+export async function freshStore(options: { clock?: Clock; shards?: number } = {}): Promise<FreshStore> {
+  const { client, endpoint } = testClient();
+  const tableName = randomTableName();
+  await createStoreTable(client, tableName);
+  try {
+    onTestFinished(async () => {
+      await client.send(new DeleteTableCommand({ TableName: tableName }));
+    });
+  } catch {
+    // Not inside a test (beforeAll, say): the table lives until DynamoDB Local stops.
+  }
+  const store = new DynamoStore({ client, tableName, clock: options.clock ?? systemClock, shards: options.shards });
+  return { store, client, tableName, endpoint };
+}
+
+/**
+ * Loads plain nodes (no TTL, no labels) with BatchWriteItem, 25 items a request, 8 requests at a time:
+ * DynamoDB Local takes a few hundred conditional writes a second, which is too slow for big fixtures.
+ */
+export async function bulkLoad(store: DynamoStore, nodes: readonly { key: string; value: Uint8Array }[]): Promise<void> {
+  const now = Date.now();
+  const requests: WriteRequest[] = nodes.map((node) => ({
+    PutRequest: { Item: plainNodeItem(node.key, node.value, now * 1000 + 1, now, store.shards) },
+  }));
+  const batches: WriteRequest[][] = [];
+  for (let i = 0; i < requests.length; i += 25) batches.push(requests.slice(i, i + 25));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < batches.length) {
+        let pending: WriteRequest[] | undefined = batches[next++];
+        for (let attempt = 0; pending && pending.length > 0; attempt++) {
+          if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+          const { UnprocessedItems } = await store.client.send(
+            new BatchWriteItemCommand({ RequestItems: { [store.tableName]: pending } }),
+          );
+          pending = UnprocessedItems?.[store.tableName];
+        }
+      }
+    }),
+  );
+}
