@@ -6,6 +6,10 @@ export interface BBSConfig {
   auctioneerURL?: string;
   communicationTimeoutMs: number;
   maxRequestBytes: number;
+  /** How often both convergence passes run (BBS_CONVERGENCE_INTERVAL). */
+  convergenceIntervalMs: number;
+  /** How often the scheduled function deletes expired nodes between passes, so their removal reaches the stream (BBS_EXPIRY_SWEEP_INTERVAL). */
+  expirySweepIntervalMs: number;
 }
 
 /** Go-style durations ("10s", "500ms", "1m") or plain milliseconds. */
@@ -17,7 +21,10 @@ export function parseDurationMs(text: string | undefined, fallbackMs: number): n
   return Number(match[1]) * factor;
 }
 
-/** SST links a table as SST_RESOURCE_<Name> JSON; BBS_TABLE wins when set (the local stack, tests). */
+/**
+ * The table linked as `Store` (infra/table.ts), as SST_RESOURCE_Store JSON: set on Lambda by the
+ * link's env include, and by `sst dev` / `sst shell`. BBS_TABLE wins when set (the local stack, tests).
+ */
 function linkedTableName(env: NodeJS.ProcessEnv): string | undefined {
   const linked = env.SST_RESOURCE_Store;
   if (!linked) return undefined;
@@ -35,6 +42,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BBSConfig {
     region: env.AWS_REGION || undefined,
     auctioneerURL: env.BBS_AUCTIONEER_URL || undefined,
     communicationTimeoutMs: parseDurationMs(env.BBS_COMMUNICATION_TIMEOUT, 10_000),
+    convergenceIntervalMs: parseDurationMs(env.BBS_CONVERGENCE_INTERVAL, 30_000),
     maxRequestBytes: Number(env.BBS_MAX_REQUEST_BYTES ?? 1024 * 1024),
+    expirySweepIntervalMs: parseDurationMs(env.BBS_EXPIRY_SWEEP_INTERVAL, 5_000),
   };
 }
