@@ -30,6 +30,8 @@ async function main() {
       inMemory,
       auctioneerURL: env.BBS_AUCTIONEER_URL || undefined,
       communicationTimeout: env.BBS_COMMUNICATION_TIMEOUT || undefined,
+      convergenceInterval: env.BBS_CONVERGENCE_INTERVAL || "30s",
+      expirySweepInterval: env.BBS_EXPIRY_SWEEP_INTERVAL || "5s",
       onError: (error) => console.error("local-server-error", error),
     });
   } catch (error) {
