@@ -87,7 +87,12 @@ export async function claimActualLRP(ctx: BBSContext, processGuid: string, index
 }
 
 /**
- * Start. A missing record is created RUNNING (the create is tried only once the read found nothing).
+ * Start. It begins with the write, not a read: a conditional create of the RUNNING record, which on a
+ * missing record is the whole operation (one DynamoDB call). When the record exists, the failed create
+ * returns it (ReturnValuesOnConditionCheckFailure, no read billed) and Start judges against it, exactly
+ * as it would have after a strongly consistent read: CAS, nothing to do, or refused. So a start costs
+ * the same round trips as read-then-write when the record exists, and one fewer when it does not; the
+ * price is that the failed create is billed as a write (1 WRU) where the read was 1 RRU.
  * Deliberate difference from the original, which answered CannotBeStarted to any lost write: the
  * failed write reports the record that won, and Start judges again against it (no extra read). So a
  * start that lost to a claim still takes the instance over — "Start beats Claim" holds under any
@@ -101,7 +106,8 @@ export async function startActualLRP(
   netInfo: ActualLRPNetInfo,
 ): Promise<void> {
   const storeKey = actualLRPInstanceKey(key.processGuid, key.index);
-  let current = await readActualLRP(ctx, storeKey);
+  // Judged first as if missing: the create that follows either is the start, or reports the record.
+  let current: ReadRecord | undefined;
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
     const t = startTransition(current?.lrp, key, instanceKey, netInfo, ctx.clock.nowNs());
     if (t.kind === "refused") throw t.error;

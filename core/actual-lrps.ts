@@ -14,7 +14,8 @@ import {
   resourceNotFound,
   unknownError,
 } from "./models/errors";
-import { decodeRecord, encodeRecord } from "./records";
+import type { EncodedElement } from "./models/codec";
+import { decodeRecord, encodeRecord, listedRecord, visitNodes, type ListedRecord } from "./records";
 import { bbsErrorFromStore } from "./store-errors";
 import { KeyExistsError } from "./store/errors";
 import { ActualLRPRoot, actualLRPIndexDir, actualLRPInstanceKey, actualLRPProcessDir, parseKey } from "./store/keys";
@@ -42,51 +43,80 @@ function matchesFilter(node: StoreNode, filter: ActualLRPFilter): boolean {
   return true;
 }
 
+/** Listed actual LRP groups: decoded on demand, or carried into a protobuf response as stored. */
+export interface ActualLRPGroupList {
+  readonly length: number;
+  /** The groups, decoded. */
+  groups(): ActualLRPGroup[];
+  /** The groups as ActualLRPGroupsResponse elements (instance = field 1, evacuating = field 2), without decoding. */
+  encoded(): EncodedElement[];
+}
+
+interface ListedGroup {
+  instance?: ListedRecord<ActualLRP>;
+  evacuating?: ListedRecord<ActualLRP>;
+}
+
 /** Folds instance and evacuating nodes into groups, ordered by process guid then index. */
-function groupNodes(nodes: readonly StoreNode[], filter: ActualLRPFilter, onBadRecord: (error: unknown) => BbsError): ActualLRPGroup[] {
-  const groups = new Map<string, ActualLRPGroup>();
+async function listGroups(ctx: BBSContext, prefix: string, filter: ActualLRPFilter, onBadRecord: (error: unknown) => BbsError): Promise<ActualLRPGroupList> {
+  const groups = new Map<string, ListedGroup>();
   const order: { guid: string; index: number; id: string }[] = [];
-  for (const node of nodes) {
+  await visitNodes(ctx, prefix, (node) => {
     const parsed = parseKey(node.key);
-    if (parsed.kind !== "actualLRP" || !matchesFilter(node, filter)) continue;
-    let lrp: ActualLRP;
+    if (parsed.kind !== "actualLRP" || !matchesFilter(node, filter)) return;
+    let lrp: ListedRecord<ActualLRP>;
     try {
-      lrp = decodeActualLRP(node);
+      lrp = listedRecord(ActualLRPSchema, node.value);
     } catch (error) {
       throw onBadRecord(error);
     }
     const id = `${parsed.processGuid}/${parsed.index}`;
     let group = groups.get(id);
     if (!group) {
-      group = create(ActualLRPGroupSchema, {});
+      group = {};
       groups.set(id, group);
       order.push({ guid: parsed.processGuid, index: parsed.index, id });
     }
     if (parsed.slot === "instance") group.instance = lrp;
     else group.evacuating = lrp;
-  }
+  }, { withoutLabels: !filter.domain && !filter.cellId });
   order.sort((a, b) => (a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : a.index - b.index));
-  return order.map((o) => groups.get(o.id) as ActualLRPGroup);
+  const listed = order.map((o) => groups.get(o.id)!);
+  return {
+    length: listed.length,
+    groups: () =>
+      listed.map((g) => {
+        const group = create(ActualLRPGroupSchema, {});
+        if (g.instance) group.instance = g.instance.message();
+        if (g.evacuating) group.evacuating = g.evacuating.message();
+        return group;
+      }),
+    encoded: () =>
+      listed.map((g) => ({
+        fields: [...(g.instance ? [[1, g.instance.bytes] as const] : []), ...(g.evacuating ? [[2, g.evacuating.bytes] as const] : [])],
+      })),
+  };
 }
 
-async function listNodes(ctx: BBSContext, prefix: string): Promise<StoreNode[]> {
-  try {
-    return await ctx.store.list(prefix, { recursive: true });
-  } catch (error) {
-    throw unknownError(error);
-  }
+/** Every actual LRP group (the filter reads labels, not records); an undecodable record fails the list. */
+export async function actualLRPGroupList(ctx: BBSContext, filter: ActualLRPFilter = {}): Promise<ActualLRPGroupList> {
+  return listGroups(ctx, ActualLRPRoot, filter, (error) => unknownError(error));
+}
+
+export async function actualLRPGroupListByProcessGuid(ctx: BBSContext, processGuid: string): Promise<ActualLRPGroupList> {
+  return listGroups(ctx, actualLRPProcessDir(processGuid), {}, () => deserializeJSONError());
 }
 
 export async function listActualLRPGroups(ctx: BBSContext, filter: ActualLRPFilter = {}): Promise<ActualLRPGroup[]> {
-  return groupNodes(await listNodes(ctx, ActualLRPRoot), filter, (error) => unknownError(error));
+  return (await actualLRPGroupList(ctx, filter)).groups();
 }
 
 export async function listActualLRPGroupsByProcessGuid(ctx: BBSContext, processGuid: string): Promise<ActualLRPGroup[]> {
-  return groupNodes(await listNodes(ctx, actualLRPProcessDir(processGuid)), {}, () => deserializeJSONError());
+  return (await actualLRPGroupListByProcessGuid(ctx, processGuid)).groups();
 }
 
 export async function actualLRPGroupByProcessGuidAndIndex(ctx: BBSContext, processGuid: string, index: number): Promise<ActualLRPGroup> {
-  const [group] = groupNodes(await listNodes(ctx, actualLRPIndexDir(processGuid, index)), {}, () => deserializeJSONError());
+  const [group] = (await listGroups(ctx, actualLRPIndexDir(processGuid, index), {}, () => deserializeJSONError())).groups();
   if (!group) throw resourceNotFound();
   return group;
 }

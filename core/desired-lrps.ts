@@ -15,7 +15,8 @@ import {
 } from "./models/errors";
 import { decodeRoutes } from "./models/routes";
 import { validateDesiredLRP, validationMessage } from "./models/validation";
-import { decodeRecord, encodeRecord } from "./records";
+import { canonicalStringField } from "./models/codec";
+import { decodeRecord, encodeRecord, listedRecord, visitNodes, type ListedRecord } from "./records";
 import { bbsErrorFromStore } from "./store-errors";
 import { DesiredLRPRoot, actualLRPProcessDir, desiredLRPKey, parseKey } from "./store/keys";
 import type { StoreNode } from "./store/store";
@@ -50,24 +51,41 @@ async function readDesiredLRP(ctx: BBSContext, processGuid: string): Promise<{ n
   }
 }
 
-export async function listDesiredLRPs(ctx: BBSContext, filter: { domain?: string } = {}): Promise<DesiredLRP[]> {
-  let nodes: StoreNode[];
-  try {
-    nodes = await ctx.store.list(DesiredLRPRoot, { recursive: true });
-  } catch (error) {
-    throw unknownError(error);
-  }
-  const lrps: DesiredLRP[] = [];
-  for (const node of nodes) {
-    if (parseKey(node.key).kind !== "desiredLRP") continue;
-    if (filter.domain && node.labels?.domain !== filter.domain) continue;
+/** Listed desired LRPs, in process guid order: decoded on demand, or carried into a protobuf response as stored. */
+export interface DesiredLRPList {
+  readonly length: number;
+  lrps(): DesiredLRP[];
+  /** DesiredLRPsResponse elements, without decoding. */
+  encoded(): Uint8Array[];
+}
+
+const ProcessGuidField = DesiredLRPSchema.field.processGuid.number;
+
+export async function desiredLRPList(ctx: BBSContext, filter: { domain?: string } = {}): Promise<DesiredLRPList> {
+  const listed: { guid: string; key: string; lrp: ListedRecord<DesiredLRP> }[] = [];
+  await visitNodes(ctx, DesiredLRPRoot, (node) => {
+    if (parseKey(node.key).kind !== "desiredLRP") return;
+    if (filter.domain && node.labels?.domain !== filter.domain) return;
+    let lrp: ListedRecord<DesiredLRP>;
     try {
-      lrps.push(decodeDesiredLRP(node));
+      lrp = listedRecord(DesiredLRPSchema, node.value);
     } catch (error) {
       throw unknownError(error);
     }
-  }
-  return lrps.sort((a, b) => (a.processGuid < b.processGuid ? -1 : a.processGuid > b.processGuid ? 1 : 0));
+    const guid = lrp.canonical ? canonicalStringField(lrp.bytes, ProcessGuidField) : lrp.message().processGuid;
+    listed.push({ guid, key: node.key, lrp });
+  }, { withoutLabels: !filter.domain });
+  // Pages arrive in any order: equal guids (a record that does not match its key) fall back to key order.
+  listed.sort((a, b) => (a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return {
+    length: listed.length,
+    lrps: () => listed.map((l) => l.lrp.message()),
+    encoded: () => listed.map((l) => l.lrp.bytes),
+  };
+}
+
+export async function listDesiredLRPs(ctx: BBSContext, filter: { domain?: string } = {}): Promise<DesiredLRP[]> {
+  return (await desiredLRPList(ctx, filter)).lrps();
 }
 
 export async function desiredLRPByProcessGuid(ctx: BBSContext, processGuid: string): Promise<DesiredLRP> {

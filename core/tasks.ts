@@ -15,7 +15,8 @@ import {
   shouldStart,
 } from "./models/task-transitions";
 import { validateTask, validationMessage } from "./models/validation";
-import { decodeRecord, encodeRecord } from "./records";
+import { canonicalStringField } from "./models/codec";
+import { decodeRecord, encodeRecord, listedRecord, visitNodes, type ListedRecord } from "./records";
 import { bbsErrorFromStore } from "./store-errors";
 import { TaskRoot, parseKey, taskKey } from "./store/keys";
 import type { StoreNode } from "./store/store";
@@ -43,25 +44,41 @@ export async function readTask(ctx: BBSContext, taskGuid: string): Promise<{ nod
   }
 }
 
-export async function listTasks(ctx: BBSContext, filter: TaskFilter = {}): Promise<Task[]> {
-  let nodes: StoreNode[];
-  try {
-    nodes = await ctx.store.list(TaskRoot, { recursive: true });
-  } catch (error) {
-    throw unknownError(error);
-  }
-  const tasks: Task[] = [];
-  for (const node of nodes) {
-    if (parseKey(node.key).kind !== "task") continue;
-    if (filter.domain && node.labels?.domain !== filter.domain) continue;
-    if (filter.cellId && node.labels?.cell_id !== filter.cellId) continue;
+/** Listed tasks, in task guid order: decoded on demand, or carried into a protobuf response as stored. */
+export interface TaskList {
+  readonly length: number;
+  tasks(): Task[];
+  /** TasksResponse elements, without decoding. */
+  encoded(): Uint8Array[];
+}
+
+const TaskGuidField = TaskSchema.field.taskGuid.number;
+
+export async function taskList(ctx: BBSContext, filter: TaskFilter = {}): Promise<TaskList> {
+  const listed: { guid: string; key: string; task: ListedRecord<Task> }[] = [];
+  await visitNodes(ctx, TaskRoot, (node) => {
+    if (parseKey(node.key).kind !== "task") return;
+    if (filter.domain && node.labels?.domain !== filter.domain) return;
+    if (filter.cellId && node.labels?.cell_id !== filter.cellId) return;
+    let task: ListedRecord<Task>;
     try {
-      tasks.push(decodeTask(node));
+      task = listedRecord(TaskSchema, node.value);
     } catch (error) {
       throw unknownError(error);
     }
-  }
-  return tasks.sort((a, b) => (a.taskGuid < b.taskGuid ? -1 : a.taskGuid > b.taskGuid ? 1 : 0));
+    listed.push({ guid: task.canonical ? canonicalStringField(task.bytes, TaskGuidField) : task.message().taskGuid, key: node.key, task });
+  }, { withoutLabels: !filter.domain && !filter.cellId });
+  // Pages arrive in any order: equal guids (a record that does not match its key) fall back to key order.
+  listed.sort((a, b) => (a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return {
+    length: listed.length,
+    tasks: () => listed.map((l) => l.task.message()),
+    encoded: () => listed.map((l) => l.task.bytes),
+  };
+}
+
+export async function listTasks(ctx: BBSContext, filter: TaskFilter = {}): Promise<Task[]> {
+  return (await taskList(ctx, filter)).tasks();
 }
 
 export async function taskByGuid(ctx: BBSContext, taskGuid: string): Promise<Task> {

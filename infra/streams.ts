@@ -1,6 +1,8 @@
 // The single consumer of the table's stream (events, task callbacks, cell loss all start here).
 import { storeChangesFunction } from "./api-routes";
 import { functionArgs } from "./functions";
+import { Roots } from "../core/store/keys";
+import { ShardSeparator } from "../core/store/dynamo-table";
 import { table } from "./table";
 
 /**
@@ -23,6 +25,9 @@ export const storeChanges = table.subscribe(
     permissions: [{ actions: ["sqs:SendMessage"], resources: [storeChangesFailures.arn] }],
   }),
   {
+    // Only the BBS's own nodes: the event log's writes (three per event) would otherwise invoke the
+    // consumer just to be ignored. Lambda filters have no "anything but this prefix", so list the roots.
+    filters: [{ dynamodb: { Keys: { pk: { S: Roots.map((root) => ({ prefix: `${root}${ShardSeparator}` })) } } } }],
     transform: {
       eventSourceMapping: (args) => {
         // SST hard-codes LATEST; a new consumer must not skip what is already in the stream.

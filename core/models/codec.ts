@@ -1033,6 +1033,341 @@ function writeFixed32(w: Writer, v: number): void {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Canonical encodings: stored bytes a response can carry as they are
+//
+// Listing endpoints used to decode every stored record and encode it again into the response; at
+// 50,000 records that was most of the listing's time and, with every decoded record alive at once
+// (~10 KB of objects for a 700-byte DesiredLRP), most of its garbage collection. A record whose bytes
+// are *canonical* — they decode, and encoding the decoded message gives back exactly these bytes —
+// can be copied into the response instead: the result is byte for byte what decode + encode would
+// have produced. Everything this codec writes is canonical; anything else (unknown fields, packed
+// lists, non-minimal varints, invalid UTF-8, fields out of order, missing Go value fields, maps,
+// floats) is reported as not canonical, and the caller decodes and re-encodes that record as before,
+// which also raises exactly the decode errors it always did.
+
+/** A varint's low 64 bits and its length in bytes; `len` 0 when it runs past `end` or beyond 10 bytes. */
+interface ScannedVarint {
+  lo: number;
+  hi: number;
+  len: number;
+  last: number;
+}
+const scanned: ScannedVarint = { lo: 0, hi: 0, len: 0, last: 0 };
+
+function scanVarint(buf: Uint8Array, pos: number, end: number): ScannedVarint {
+  let lo = 0;
+  let hi = 0;
+  let shift = 0;
+  let len = 0;
+  let b: number;
+  do {
+    if (pos >= end || len >= 10) {
+      scanned.len = 0;
+      return scanned;
+    }
+    b = buf[pos++]!;
+    len++;
+    const v = b & 0x7f;
+    if (shift < 28) lo |= v << shift;
+    else if (shift === 28) {
+      lo |= v << 28;
+      hi |= v >>> 4;
+    } else hi |= v << (shift - 32);
+    shift += 7;
+  } while (b & 0x80);
+  scanned.lo = lo >>> 0;
+  scanned.hi = hi >>> 0;
+  scanned.len = len;
+  scanned.last = b;
+  return scanned;
+}
+
+/** Bytes of the shortest varint of the 64-bit value hi:lo. */
+function varint64Size(lo: number, hi: number): number {
+  if (hi === 0) return varintSize(lo);
+  let n = 5; // at least 29 bits of hi's side: ≥ 5 bytes
+  let h = hi >>> 3; // bits 35 and up
+  while (h > 0) {
+    n++;
+    h >>>= 7;
+  }
+  return n;
+}
+
+/** A minimal 64-bit varint: as writeVarint64 / varint64 write it. */
+function isMinimal64(v: ScannedVarint): boolean {
+  return v.len === varint64Size(v.lo, v.hi) && (v.len < 10 || v.last === 1);
+}
+
+/** Well-formed UTF-8 (what TextDecoder decodes without replacement characters). */
+function isValidUtf8(buf: Uint8Array, pos: number, end: number): boolean {
+  while (pos < end) {
+    const c = buf[pos]!;
+    if (c < 0x80) {
+      pos++;
+      continue;
+    }
+    let need: number;
+    let lower = 0x80;
+    let upper = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      if (c === 0xe0) lower = 0xa0;
+      else if (c === 0xed) upper = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      if (c === 0xf0) lower = 0x90;
+      else if (c === 0xf4) upper = 0x8f;
+    } else return false;
+    if (pos + need >= end) return false;
+    const b1 = buf[pos + 1]!;
+    if (b1 < lower || b1 > upper) return false;
+    for (let i = 2; i <= need; i++) {
+      const b = buf[pos + i]!;
+      if (b < 0x80 || b > 0xbf) return false;
+    }
+    pos += need + 1;
+  }
+  return true;
+}
+
+/**
+ * Routes bytes that canonicalRoutesBytes returns unchanged, judged without allocating: entries of
+ * exactly key then value, minimal varints, keys strictly ascending bytewise.
+ */
+function isCanonicalRoutes(buf: Uint8Array, pos: number, end: number): boolean {
+  let prevStart = -1;
+  let prevEnd = -1;
+  while (pos < end) {
+    const entryStart = pos;
+    if (buf[pos++] !== 0x0a) return false;
+    let v = scanVarint(buf, pos, end);
+    if (v.len === 0 || v.hi !== 0) return false;
+    pos += v.len;
+    const entryEnd = pos + v.lo;
+    if (entryEnd > end || pos >= entryEnd || buf[pos++] !== 0x0a) return false;
+    v = scanVarint(buf, pos, entryEnd);
+    if (v.len === 0 || v.hi !== 0) return false;
+    pos += v.len;
+    const keyStart = pos;
+    const keyLen = v.lo;
+    pos += keyLen;
+    if (pos >= entryEnd || buf[pos++] !== 0x12) return false;
+    v = scanVarint(buf, pos, entryEnd);
+    if (v.len === 0 || v.hi !== 0) return false;
+    pos += v.len;
+    const valueLen = v.lo;
+    if (pos + valueLen !== entryEnd) return false;
+    pos = entryEnd;
+    const size = 1 + varintSize(keyLen) + keyLen + 1 + varintSize(valueLen) + valueLen;
+    if (entryEnd - entryStart !== 1 + varintSize(size) + size) return false;
+    if (prevStart >= 0) {
+      // strictly ascending, bytewise
+      const n = Math.min(prevEnd - prevStart, keyLen);
+      let c = 0;
+      for (let i = 0; i < n && c === 0; i++) c = buf[prevStart + i]! - buf[keyStart + i]!;
+      if (c > 0 || (c === 0 && prevEnd - prevStart >= keyLen)) return false;
+    }
+    prevStart = keyStart;
+    prevEnd = keyStart + keyLen;
+  }
+  return true;
+}
+
+/** The canonical form of one scalar at `pos`; returns the position after it, or -1. */
+function scanScalar(buf: Uint8Array, pos: number, end: number, kind: number): number {
+  switch (kind) {
+    case ScalarType.STRING:
+    case ScalarType.BYTES: {
+      const v = scanVarint(buf, pos, end);
+      if (v.len === 0 || v.hi !== 0 || v.len !== varintSize(v.lo)) return -1;
+      const start = pos + v.len;
+      const stop = start + v.lo;
+      if (stop > end) return -1;
+      if (kind === ScalarType.STRING && !isValidUtf8(buf, start, stop)) return -1;
+      return stop;
+    }
+    case ScalarType.INT32:
+    case KIND_ENUM: {
+      const v = scanVarint(buf, pos, end);
+      if (v.len === 0) return -1;
+      const ok = v.lo < 0x80000000 ? v.hi === 0 && v.len === varintSize(v.lo) : v.hi === 0xffffffff && v.len === 10 && v.last === 1;
+      return ok ? pos + v.len : -1;
+    }
+    case ScalarType.UINT32:
+    case ScalarType.SINT32: {
+      const v = scanVarint(buf, pos, end);
+      return v.len !== 0 && v.hi === 0 && v.len === varintSize(v.lo) ? pos + v.len : -1;
+    }
+    case ScalarType.BOOL: {
+      const v = scanVarint(buf, pos, end);
+      return v.len === 1 && v.lo <= 1 ? pos + 1 : -1;
+    }
+    case ScalarType.INT64:
+    case ScalarType.UINT64:
+    case ScalarType.SINT64: {
+      const v = scanVarint(buf, pos, end);
+      return v.len !== 0 && isMinimal64(v) ? pos + v.len : -1;
+    }
+    case ScalarType.FIXED32:
+    case ScalarType.SFIXED32:
+      return pos + 4 <= end ? pos + 4 : -1;
+    case ScalarType.FIXED64:
+    case ScalarType.SFIXED64:
+      return pos + 8 <= end ? pos + 8 : -1;
+    default:
+      // FLOAT and DOUBLE (NaN payloads need not survive a round trip; the BBS has none): not canonical.
+      return -1;
+  }
+}
+
+function scanCanonical(plan: MessagePlan, buf: Uint8Array, pos: number, end: number, depth: number): boolean {
+  if (depth > MAX_DEPTH) return false;
+  const fields = plan.fields;
+  let next = 0; // index in `fields` of the first field not yet passed
+  let lastNo = 0;
+  while (pos < end) {
+    const t = scanVarint(buf, pos, end);
+    if (t.len === 0 || t.hi !== 0 || t.len !== varintSize(t.lo)) return false;
+    pos += t.len;
+    const no = t.lo >>> 3;
+    const wt = t.lo & 7;
+    let f: FieldPlan;
+    if (no === lastNo && no !== 0) {
+      f = fields[next - 1]!;
+      if (f.shape !== FIELD_LIST) return false; // a singular field twice
+    } else {
+      if (no < lastNo) return false;
+      while (next < fields.length && fields[next]!.no < no) {
+        if (fields[next]!.always) return false; // a Go value field the encoder would have written
+        next++;
+      }
+      if (next >= fields.length || fields[next]!.no !== no) return false; // unknown field
+      f = fields[next++]!;
+      lastNo = no;
+    }
+    if (f.shape === FIELD_MAP || wt !== f.wireType) return false; // maps, packed lists, wrong wire types
+    if (f.kind === KIND_MESSAGE) {
+      const v = scanVarint(buf, pos, end);
+      if (v.len === 0 || v.hi !== 0 || v.len !== varintSize(v.lo)) return false;
+      const start = pos + v.len;
+      const stop = start + v.lo;
+      if (stop > end || !scanCanonical(f.msg!, buf, start, stop, depth + 1)) return false;
+      pos = stop;
+    } else if (f.routes) {
+      const v = scanVarint(buf, pos, end);
+      if (v.len === 0 || v.hi !== 0 || v.len !== varintSize(v.lo)) return false;
+      const start = pos + v.len;
+      const stop = start + v.lo;
+      if (stop > end || !isCanonicalRoutes(buf, start, stop)) return false;
+      pos = stop;
+    } else {
+      pos = scanScalar(buf, pos, end, f.kind);
+      if (pos < 0) return false;
+    }
+  }
+  if (pos !== end) return false;
+  for (; next < fields.length; next++) if (fields[next]!.always) return false;
+  return true;
+}
+
+/**
+ * True when `bytes` decode (decodeMessage would not throw) and encoding the decoded message gives back
+ * exactly `bytes`; false when that is not certain. Allocates nothing for messages without routes.
+ */
+export function isCanonicalEncoding(schema: DescMessage, bytes: Uint8Array): boolean {
+  return scanCanonical(planFor(schema), bytes, 0, bytes.length, 0);
+}
+
+/**
+ * The string in top-level field `fieldNo` of bytes that isCanonicalEncoding accepted ("" when absent):
+ * a sort key read without decoding the message.
+ */
+export function canonicalStringField(bytes: Uint8Array, fieldNo: number): string {
+  let pos = 0;
+  while (pos < bytes.length) {
+    const t = scanVarint(bytes, pos, bytes.length);
+    pos += t.len;
+    const no = t.lo >>> 3;
+    const wt = t.lo & 7;
+    if (wt === WT_LEN) {
+      const v = scanVarint(bytes, pos, bytes.length);
+      const start = pos + v.len;
+      pos = start + v.lo;
+      if (no === fieldNo) return readString(bytes, start, pos);
+    } else if (wt === WT_VARINT) {
+      pos += scanVarint(bytes, pos, bytes.length).len;
+    } else if (wt === WT_I64) pos += 8;
+    else if (wt === WT_I32) pos += 4;
+    else throw new DecodeError(`canonicalStringField: wire type ${wt} in canonical bytes`);
+    if (no > fieldNo) break;
+  }
+  return "";
+}
+
+/** An element of a repeated message field given as its own length-delimited message fields. */
+export interface EncodedElement {
+  /** Top-level fields of the element, in ascending field number: [field number, canonical message bytes]. */
+  fields: readonly (readonly [number, Uint8Array])[];
+}
+
+const delimitedSize = (fieldNo: number, len: number) => varintSize(((fieldNo << 3) | WT_LEN) >>> 0) + varintSize(len) + len;
+
+function writeDelimitedHeader(w: Writer, fieldNo: number, len: number): void {
+  w.varint32(((fieldNo << 3) | WT_LEN) >>> 0);
+  w.varint32(len);
+}
+
+/**
+ * Encodes a response whose only field set is the repeated message field `listField`, from elements
+ * given as bytes: an element is either the canonical bytes of the element message itself, or (for a
+ * wrapper such as ActualLRPGroup) the canonical bytes of its message fields. Equals encodeMessage of
+ * the decoded equivalent. Throws if the schema writes anything for an otherwise empty message.
+ */
+export function encodeListResponse<Desc extends DescMessage>(
+  schema: Desc,
+  listField: string,
+  elements: readonly (Uint8Array | EncodedElement)[],
+): Uint8Array {
+  const plan = planFor(schema);
+  const f = plan.fields.find((x) => x.name === listField);
+  if (!f || f.shape !== FIELD_LIST || f.kind !== KIND_MESSAGE) throw new Error(`codec: ${schema.typeName}.${listField} is not a repeated message field`);
+  if (encodeMessage(schema, create(schema) as MessageShape<Desc>).length !== 0) {
+    throw new Error(`codec: ${schema.typeName} writes fields when empty; encodeListResponse cannot splice it`);
+  }
+  const sizes = new Array<number>(elements.length);
+  let total = 0;
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i]!;
+    let len: number;
+    if (e instanceof Uint8Array) len = e.length;
+    else {
+      len = 0;
+      for (const [no, bytes] of e.fields) len += delimitedSize(no, bytes.length);
+    }
+    sizes[i] = len;
+    total += delimitedSize(f.no, len);
+  }
+  const w = new Writer(total);
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i]!;
+    writeDelimitedHeader(w, f.no, sizes[i]!);
+    if (e instanceof Uint8Array) {
+      w.buf.set(e, w.pos);
+      w.pos += e.length;
+    } else {
+      for (const [no, bytes] of e.fields) {
+        writeDelimitedHeader(w, no, bytes.length);
+        w.buf.set(bytes, w.pos);
+        w.pos += bytes.length;
+      }
+    }
+  }
+  return w.buf;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Action
 
 export type ActionType =

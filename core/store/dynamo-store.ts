@@ -33,16 +33,13 @@
 // a label never seen before, that condition fails, the name is learnt from the ALL_OLD item and the
 // write is retried; the node never passes through a state with stale labels.
 import {
-  DeleteItemCommand,
-  GetItemCommand,
-  QueryCommand,
-  TransactWriteItemsCommand,
-  UpdateItemCommand,
+  dynamoError,
   type AttributeValue,
-  type DynamoDBClient,
-  type QueryCommandInput,
+  type DynamoDBCaller,
+  type Item,
+  type QueryInput,
   type TransactWriteItem,
-} from "@aws-sdk/client-dynamodb";
+} from "./dynamo-client";
 import { systemClock, type Clock } from "../clock";
 import { CompareFailedError, KeyExistsError, KeyNotFoundError, ValueTooLargeError, type StoreError } from "./errors";
 import { Roots } from "./keys";
@@ -57,10 +54,9 @@ import {
   TtlShardPrefix,
 } from "./dynamo-table";
 
-type Item = Record<string, AttributeValue>;
-
 export interface DynamoStoreOptions {
-  client: DynamoDBClient;
+  /** A DynamoDBHttpClient (makeDynamoDBClient), or anything that wraps one's `call`. */
+  client: DynamoDBCaller;
   tableName: string;
   clock?: Clock;
   /** Shards per root; must match every other reader and writer of the table. */
@@ -121,13 +117,13 @@ export function plainNodeItem(
   version: number,
   writtenAtMs: number,
   shards: number = DefaultShards,
-): Record<string, AttributeValue> {
+): Item {
   const { pk, sk } = locateKey(key, shards);
   return {
     [Attr.pk]: str(pk),
     [Attr.sk]: str(sk),
     [Attr.key]: str(key),
-    [Attr.value]: { B: value },
+    [Attr.value]: { B: toBase64(value) },
     [Attr.version]: num(version),
     [Attr.writtenAtMs]: num(writtenAtMs),
   };
@@ -143,6 +139,17 @@ function ttlPartition(shard: number, shards: number): string {
 
 const num = (n: number): AttributeValue => ({ N: String(n) });
 const str = (s: string): AttributeValue => ({ S: s });
+
+// The JSON protocol carries binary as base64: a value is encoded once on its way in and decoded once
+// on its way out, and everything else (keys, versions) passes through as the wire gave it.
+function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+}
+
+function fromBase64(text: string): Uint8Array {
+  const buffer = Buffer.from(text, "base64");
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
 
 function expiresAtMsOf(item: Item): number | undefined {
   const n = item[Attr.expiresAtMs]?.N;
@@ -237,10 +244,6 @@ function isWrite(op: StoreOp): op is WriteOp {
   return op.op === "create" || op.op === "set" || op.op === "compareAndSwap";
 }
 
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
 function utf8Length(text: string): number {
   return Buffer.byteLength(text, "utf8");
 }
@@ -263,7 +266,7 @@ async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: 
 }
 
 export class DynamoStore implements Store {
-  readonly client: DynamoDBClient;
+  readonly client: DynamoDBCaller;
   readonly tableName: string;
   readonly shards: number;
   private readonly clock: Clock;
@@ -341,7 +344,7 @@ export class DynamoStore implements Store {
           names: { "#key": Attr.key, "#value": Attr.value, "#version": Attr.version, "#expiresAtMs": Attr.expiresAtMs },
         }
       : undefined;
-    const query = (input: QueryCommandInput): QueryCommandInput =>
+    const query = (input: QueryInput): QueryInput =>
       projection
         ? {
             ...input,
@@ -440,11 +443,12 @@ export class DynamoStore implements Store {
           : { Delete: { ...this.deleteParams(op, locations[i]!, now), ReturnValuesOnConditionCheckFailure: "ALL_OLD" } },
       );
       try {
-        await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+        await this.client.call("TransactWriteItems", { TransactItems: items });
         return;
       } catch (error) {
-        if (errorName(error) !== "TransactionCanceledException") throw error;
-        const reasons = (error as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
+        const canceled = dynamoError(error, "TransactionCanceledException");
+        if (!canceled) throw error;
+        const reasons = canceled.cancellationReasons ?? [];
         let retry = false;
         for (const [i, reason] of reasons.entries()) {
           if (reason.Code === "ConditionalCheckFailed") {
@@ -488,19 +492,17 @@ export class DynamoStore implements Store {
     let deleted = 0;
     await forEachLimited(perShard.flat(), SweepConcurrency, async (item) => {
       try {
-        await this.client.send(
-          new DeleteItemCommand({
-            TableName: this.tableName,
-            Key: { [Attr.pk]: item[Attr.pk]!, [Attr.sk]: item[Attr.sk]! },
-            // Refreshed (new version or later expiry) or already gone since the index saw it: keep.
-            ConditionExpression: "#version = :version AND #expiresAtMs <= :now",
-            ExpressionAttributeNames: { "#version": Attr.version, "#expiresAtMs": Attr.expiresAtMs },
-            ExpressionAttributeValues: { ":version": item[Attr.version]!, ":now": num(now) },
-          }),
-        );
+        await this.client.call("DeleteItem", {
+          TableName: this.tableName,
+          Key: { [Attr.pk]: item[Attr.pk]!, [Attr.sk]: item[Attr.sk]! },
+          // Refreshed (new version or later expiry) or already gone since the index saw it: keep.
+          ConditionExpression: "#version = :version AND #expiresAtMs <= :now",
+          ExpressionAttributeNames: { "#version": Attr.version, "#expiresAtMs": Attr.expiresAtMs },
+          ExpressionAttributeValues: { ":version": item[Attr.version]!, ":now": num(now) },
+        });
         deleted++;
       } catch (error) {
-        if (errorName(error) !== "ConditionalCheckFailedException") throw error;
+        if (!dynamoError(error, "ConditionalCheckFailedException")) throw error;
       }
     });
     return deleted;
@@ -513,17 +515,16 @@ export class DynamoStore implements Store {
     for (let attempt = 1; ; attempt++) {
       const now = this.clock.nowMs();
       try {
-        const { Attributes } = await this.client.send(
-          new UpdateItemCommand({
-            ...this.updateParams(op, location, now, hint),
-            ReturnValues: "ALL_NEW",
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-          }),
-        );
+        const { Attributes } = await this.client.call("UpdateItem", {
+          ...this.updateParams(op, location, now, hint),
+          ReturnValues: "ALL_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        });
         return this.toNode(Attributes!);
       } catch (error) {
-        if (errorName(error) !== "ConditionalCheckFailedException") throw error;
-        const old = (error as { Item?: Item }).Item;
+        const failed = dynamoError(error, "ConditionalCheckFailedException");
+        if (!failed) throw error;
+        const old = failed.item;
         const storeError = this.classifyFailure(op, old, now);
         if (storeError) throw storeError;
         // Only the label guard failed: the item holds a label name we had not seen.
@@ -536,15 +537,14 @@ export class DynamoStore implements Store {
   private async remove(op: DeleteOp): Promise<void> {
     const now = this.clock.nowMs();
     try {
-      await this.client.send(
-        new DeleteItemCommand({
-          ...this.deleteParams(op, this.locate(op.key), now),
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
+      await this.client.call("DeleteItem", {
+        ...this.deleteParams(op, this.locate(op.key), now),
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      });
     } catch (error) {
-      if (errorName(error) !== "ConditionalCheckFailedException") throw error;
-      throw this.classifyFailure(op, (error as { Item?: Item }).Item, now) ?? error;
+      const failed = dynamoError(error, "ConditionalCheckFailedException");
+      if (!failed) throw error;
+      throw this.classifyFailure(op, failed.item, now) ?? error;
     }
   }
 
@@ -579,7 +579,7 @@ export class DynamoStore implements Store {
 
     const set = [
       `${e.name(Attr.key)} = ${e.value(str(op.key))}`,
-      `${e.name(Attr.value)} = ${e.value({ B: op.value })}`,
+      `${e.name(Attr.value)} = ${e.value({ B: toBase64(op.value) })}`,
       // A brand-new item starts from a time-based base; an existing (even expired) one counts on.
       `${e.name(Attr.version)} = if_not_exists(${e.name(Attr.version)}, ${e.value(num(this.versionBase(now)))}) + ${e.value(num(1))}`,
       `${e.name(Attr.writtenAtMs)} = ${e.now()}`,
@@ -681,7 +681,7 @@ export class DynamoStore implements Store {
   private toNode(item: Item): StoreNode {
     const node: StoreNode = {
       key: item[Attr.key]!.S!,
-      value: item[Attr.value]?.B ?? new Uint8Array(0),
+      value: fromBase64(item[Attr.value]?.B ?? ""),
       version: Number(item[Attr.version]!.N),
     };
     const expiresAtMs = expiresAtMsOf(item);
@@ -699,13 +699,11 @@ export class DynamoStore implements Store {
   }
 
   private async getItem(location: ItemLocation): Promise<Item | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: { [Attr.pk]: str(location.pk), [Attr.sk]: str(location.sk) },
-        ConsistentRead: true,
-      }),
-    );
+    const { Item } = await this.client.call("GetItem", {
+      TableName: this.tableName,
+      Key: { [Attr.pk]: str(location.pk), [Attr.sk]: str(location.sk) },
+      ConsistentRead: true,
+    });
     return Item;
   }
 
@@ -725,20 +723,20 @@ export class DynamoStore implements Store {
     return perShard.flat();
   }
 
-  private async forEachPage(input: QueryCommandInput, onPage: (items: Item[]) => Promise<void>): Promise<void> {
+  private async forEachPage(input: QueryInput, onPage: (items: Item[]) => Promise<void>): Promise<void> {
     let start: Item | undefined;
     do {
-      const page = await this.client.send(new QueryCommand(start ? { ...input, ExclusiveStartKey: start } : input));
+      const page = await this.client.call("Query", start ? { ...input, ExclusiveStartKey: start } : input);
       await onPage(page.Items ?? []);
       start = page.LastEvaluatedKey;
     } while (start);
   }
 
-  private async queryAll(input: QueryCommandInput): Promise<Item[]> {
+  private async queryAll(input: QueryInput): Promise<Item[]> {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
-      const page = await this.client.send(new QueryCommand(start ? { ...input, ExclusiveStartKey: start } : input));
+      const page = await this.client.call("Query", start ? { ...input, ExclusiveStartKey: start } : input);
       if (page.Items) items.push(...page.Items);
       start = page.LastEvaluatedKey;
     } while (start);

@@ -1,19 +1,7 @@
 // The one definition of the store table: the SST stack, the local runner and the tests all create it
 // from these constants, so the deployed and the local table cannot drift apart. The layout itself is
 // explained in dynamo-table.md; DynamoStore (dynamo-store.ts) is the only code that reads or writes it.
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
-  DynamoDBClient,
-  ResourceInUseException,
-  UpdateTimeToLiveCommand,
-  type AttributeDefinition,
-  type CreateTableCommandInput,
-  type DynamoDBClientConfig,
-} from "@aws-sdk/client-dynamodb";
+import { dynamoError, DynamoDBHttpClient, type CreateTableInput, type DynamoDBCaller } from "./dynamo-client";
 
 /** Attribute names of a store item. `l_<name>` attributes (labels) come on top. */
 export const Attr = {
@@ -99,8 +87,8 @@ export const StoreTableSstArgs = {
   ttl: TtlAttribute,
 } as const;
 
-export function storeTableDefinition(tableName: string): CreateTableCommandInput {
-  const attributeDefinitions: AttributeDefinition[] = Object.entries(KeyAttributeTypes).map(([name, type]) => ({
+export function storeTableDefinition(tableName: string): CreateTableInput {
+  const attributeDefinitions = Object.entries(KeyAttributeTypes).map(([name, type]) => ({
     AttributeName: name,
     AttributeType: type,
   }));
@@ -131,23 +119,23 @@ export function storeTableDefinition(tableName: string): CreateTableCommandInput
  * turns DynamoDB TTL on for `expiresAt`. Safe to call on every start.
  */
 export async function createStoreTable(
-  client: DynamoDBClient,
+  client: DynamoDBCaller,
   tableName: string,
   options: { timeoutMs?: number } = {},
 ): Promise<void> {
   try {
-    await client.send(new CreateTableCommand(storeTableDefinition(tableName)));
+    await client.call("CreateTable", storeTableDefinition(tableName));
   } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
+    if (!dynamoError(error, "ResourceInUseException")) throw error;
   }
   await waitUntilActive(client, tableName, options.timeoutMs ?? 120_000);
   await enableTtl(client, tableName);
 }
 
-async function waitUntilActive(client: DynamoDBClient, tableName: string, timeoutMs: number): Promise<void> {
+async function waitUntilActive(client: DynamoDBCaller, tableName: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 2000)) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.call("DescribeTable", { TableName: tableName });
     const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === "ACTIVE");
     if (Table?.TableStatus === "ACTIVE" && indexesActive) return;
     if (Date.now() > deadline) throw new Error(`table ${tableName} not ACTIVE after ${timeoutMs} ms`);
@@ -155,17 +143,15 @@ async function waitUntilActive(client: DynamoDBClient, tableName: string, timeou
   }
 }
 
-async function enableTtl(client: DynamoDBClient, tableName: string): Promise<void> {
-  const { TimeToLiveDescription: ttl } = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+async function enableTtl(client: DynamoDBCaller, tableName: string): Promise<void> {
+  const { TimeToLiveDescription: ttl } = await client.call("DescribeTimeToLive", { TableName: tableName });
   if (ttl?.AttributeName === TtlAttribute && (ttl.TimeToLiveStatus === "ENABLED" || ttl.TimeToLiveStatus === "ENABLING")) {
     return;
   }
-  await client.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { Enabled: true, AttributeName: TtlAttribute },
-    }),
-  );
+  await client.call("UpdateTimeToLive", {
+    TableName: tableName,
+    TimeToLiveSpecification: { Enabled: true, AttributeName: TtlAttribute },
+  });
 }
 
 export interface DynamoDBClientOptions {
@@ -183,24 +169,20 @@ export function isLocalEndpoint(endpoint: string): boolean {
 }
 
 /**
- * A low-level client with keep-alive sockets. For a local endpoint it uses fixed dummy credentials and
- * region "local": DynamoDB Local runs with -sharedDb, so any key sees the same tables, and nothing
- * should go looking for real AWS credentials.
+ * The store's DynamoDB client (dynamo-client.ts) with keep-alive sockets. For a local endpoint it uses
+ * fixed dummy credentials and region "local": DynamoDB Local runs with -sharedDb, so any key sees the
+ * same tables, and nothing should go looking for real AWS credentials. Elsewhere the credentials come
+ * from the environment, as Lambda sets them.
  */
-export function makeDynamoDBClient(options: DynamoDBClientOptions = {}): DynamoDBClient {
+export function makeDynamoDBClient(options: DynamoDBClientOptions = {}): DynamoDBHttpClient {
   const maxSockets = options.maxSockets ?? 64;
-  const config: DynamoDBClientConfig = {
-    requestHandler: {
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
-    },
-  };
-  if (options.endpoint) config.endpoint = options.endpoint;
   if (options.endpoint && isLocalEndpoint(options.endpoint)) {
-    config.region = options.region ?? "local";
-    config.credentials = { accessKeyId: "local", secretAccessKey: "local" };
-  } else if (options.region) {
-    config.region = options.region;
+    return new DynamoDBHttpClient({
+      endpoint: options.endpoint,
+      region: options.region ?? "local",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      maxSockets,
+    });
   }
-  return new DynamoDBClient(config);
+  return new DynamoDBHttpClient({ endpoint: options.endpoint, region: options.region, maxSockets });
 }

@@ -35,7 +35,7 @@ export function isStoreError(error: unknown): error is StoreError {
 
 /**
  * A write whose item would exceed the backend's size limit (DynamoDB: 400 KB, names included). Raised
- * before any call, so the caller gets a clear error instead of an SDK ValidationException.
+ * before any call, so the caller gets a clear error instead of a DynamoDB ValidationException.
  */
 export class ValueTooLargeError extends Error {
   override name = "ValueTooLargeError";

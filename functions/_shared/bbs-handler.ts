@@ -20,10 +20,30 @@ interface BBSRequestState {
   json: boolean;
 }
 
+const encoded = Symbol("bbs-encoded-response");
+
+/**
+ * A response a route built from stored bytes (a list of records carried as they are stored): the
+ * protobuf body as is, and the message itself only when the caller asked for JSON.
+ */
+export interface EncodedResponse<Res extends DescMessage> {
+  readonly [encoded]: true;
+  protobuf(): Uint8Array;
+  message(): MessageInitShape<Res>;
+}
+
+export function encodedResponse<Res extends DescMessage>(protobuf: () => Uint8Array, message: () => MessageInitShape<Res>): EncodedResponse<Res> {
+  return { [encoded]: true, protobuf, message };
+}
+
+function isEncoded(result: unknown): result is EncodedResponse<DescMessage> {
+  return typeof result === "object" && result !== null && encoded in result;
+}
+
 type Run<Req extends DescMessage | undefined, Res extends DescMessage> = (
   request: Req extends DescMessage ? MessageShape<Req> : undefined,
   ctx: BBSContext,
-) => Promise<MessageInitShape<Res> | void>;
+) => Promise<MessageInitShape<Res> | EncodedResponse<Res> | void>;
 
 const state = new WeakMap<object, BBSRequestState>();
 
@@ -82,6 +102,9 @@ export function bbsHandler<Req extends DescMessage | undefined, Res extends Desc
       const { ctx, config } = bbsContext();
       const request = parseRequest(route, event, st.json, config.maxRequestBytes);
       const result = await run(request as never, ctx);
+      if (isEncoded(result)) {
+        return st.json ? respond(route, schemas.response, result.message() as never, st) : protobufResult(result.protobuf(), st.requestId);
+      }
       return respond(route, schemas.response, (result ?? {}) as never, st);
     });
 }

@@ -1,5 +1,5 @@
 // Builds the BBS context once per process (a Lambda cold start, or the local server), from config.
-// The DynamoDB adapter is only reachable from here, so handlers never see the SDK.
+// The DynamoDB adapter is only reachable from here, so handlers never see DynamoDB.
 import { droppingAuctioneerClient, httpAuctioneerClient } from "../../core/collaborators/auctioneer";
 import { httpRepClient } from "../../core/collaborators/rep";
 import { systemClock } from "../../core/clock";

@@ -46,7 +46,8 @@ export function protobufResult(bytes: Uint8Array, requestId: string): HttpResult
   return {
     statusCode: 200,
     headers: { "Content-Type": PROTOBUF, "X-Cf-Requestid": requestId },
-    body: Buffer.from(bytes).toString("base64"),
+    // A view, not a copy: list responses run to megabytes.
+    body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
     isBase64Encoded: true,
   };
 }

@@ -1,9 +1,16 @@
-import { listActualLRPGroupsByProcessGuid } from "../../core/actual-lrps";
+import { actualLRPGroupListByProcessGuid } from "../../core/actual-lrps";
 import { ActualLRPGroupsByProcessGuidRequestSchema, ActualLRPGroupsResponseSchema } from "../../core/gen/models/actual_lrp_requests_pb";
-import { bbsHandler } from "../_shared/bbs-handler";
+import { encodeListResponse } from "../../core/models/codec";
+import { bbsHandler, encodedResponse } from "../_shared/bbs-handler";
 
 export const handler = bbsHandler(
   "ActualLRPGroupsByProcessGuid",
   { request: ActualLRPGroupsByProcessGuidRequestSchema, response: ActualLRPGroupsResponseSchema },
-  async (request, ctx) => ({ actualLrpGroups: await listActualLRPGroupsByProcessGuid(ctx, request.processGuid) }),
+  async (request, ctx) => {
+    const list = await actualLRPGroupListByProcessGuid(ctx, request.processGuid);
+    return encodedResponse(
+      () => encodeListResponse(ActualLRPGroupsResponseSchema, "actualLrpGroups", list.encoded()),
+      () => ({ actualLrpGroups: list.groups() }),
+    );
+  },
 );

@@ -1,9 +1,13 @@
-import { listActualLRPGroups } from "../../core/actual-lrps";
+import { actualLRPGroupList } from "../../core/actual-lrps";
 import { ActualLRPGroupsRequestSchema, ActualLRPGroupsResponseSchema } from "../../core/gen/models/actual_lrp_requests_pb";
-import { bbsHandler } from "../_shared/bbs-handler";
+import { encodeListResponse } from "../../core/models/codec";
+import { bbsHandler, encodedResponse } from "../_shared/bbs-handler";
 
-export const handler = bbsHandler(
-  "ActualLRPGroups",
-  { request: ActualLRPGroupsRequestSchema, response: ActualLRPGroupsResponseSchema },
-  async (request, ctx) => ({ actualLrpGroups: await listActualLRPGroups(ctx, { domain: request.domain, cellId: request.cellId }) }),
-);
+// The stored records go into the protobuf response as they are (core/records.ts, listedRecord).
+export const handler = bbsHandler("ActualLRPGroups", { request: ActualLRPGroupsRequestSchema, response: ActualLRPGroupsResponseSchema }, async (request, ctx) => {
+  const list = await actualLRPGroupList(ctx, { domain: request.domain, cellId: request.cellId });
+  return encodedResponse(
+    () => encodeListResponse(ActualLRPGroupsResponseSchema, "actualLrpGroups", list.encoded()),
+    () => ({ actualLrpGroups: list.groups() }),
+  );
+});

@@ -1,7 +1,13 @@
-import { listDesiredLRPs } from "../../core/desired-lrps";
+import { desiredLRPList } from "../../core/desired-lrps";
 import { DesiredLRPsRequestSchema, DesiredLRPsResponseSchema } from "../../core/gen/models/desired_lrp_requests_pb";
-import { bbsHandler } from "../_shared/bbs-handler";
+import { encodeListResponse } from "../../core/models/codec";
+import { bbsHandler, encodedResponse } from "../_shared/bbs-handler";
 
-export const handler = bbsHandler("DesiredLRPs", { request: DesiredLRPsRequestSchema, response: DesiredLRPsResponseSchema }, async (request, ctx) => ({
-  desiredLrps: await listDesiredLRPs(ctx, { domain: request.domain }),
-}));
+// The stored records go into the protobuf response as they are (core/records.ts, listedRecord).
+export const handler = bbsHandler("DesiredLRPs", { request: DesiredLRPsRequestSchema, response: DesiredLRPsResponseSchema }, async (request, ctx) => {
+  const list = await desiredLRPList(ctx, { domain: request.domain });
+  return encodedResponse(
+    () => encodeListResponse(DesiredLRPsResponseSchema, "desiredLrps", list.encoded()),
+    () => ({ desiredLrps: list.lrps() }),
+  );
+});

@@ -1,7 +1,13 @@
 import { TasksRequestSchema, TasksResponseSchema } from "../../core/gen/models/task_requests_pb";
-import { listTasks } from "../../core/tasks";
-import { bbsHandler } from "../_shared/bbs-handler";
+import { encodeListResponse } from "../../core/models/codec";
+import { taskList } from "../../core/tasks";
+import { bbsHandler, encodedResponse } from "../_shared/bbs-handler";
 
-export const handler = bbsHandler("Tasks", { request: TasksRequestSchema, response: TasksResponseSchema }, async (request, ctx) => ({
-  tasks: await listTasks(ctx, { domain: request.domain, cellId: request.cellId }),
-}));
+// The stored records go into the protobuf response as they are (core/records.ts, listedRecord).
+export const handler = bbsHandler("Tasks", { request: TasksRequestSchema, response: TasksResponseSchema }, async (request, ctx) => {
+  const list = await taskList(ctx, { domain: request.domain, cellId: request.cellId });
+  return encodedResponse(
+    () => encodeListResponse(TasksResponseSchema, "tasks", list.encoded()),
+    () => ({ tasks: list.tasks() }),
+  );
+});

@@ -9,7 +9,6 @@ import {
   GetShardIteratorCommand,
   type _Record,
 } from "@aws-sdk/client-dynamodb-streams";
-import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { fromStreamsApiRecord } from "../../core/store/dynamo-stream";
 import { makeDynamoDBClient } from "../../core/store/dynamo-table";
@@ -44,7 +43,7 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
 
   async function discoverShards() {
     if (!streamArn) {
-      const table = await dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
+      const table = await dynamodb.call("DescribeTable", { TableName: options.tableName });
       streamArn = table.Table?.LatestStreamArn;
       if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
     }

@@ -147,9 +147,26 @@ describe("startActualLRP", () => {
     expect(await errorOf(startActualLRP(h.ctx, key(0, "other-domain"), cellA, netA))).toBe(ErrorType.ActualLRPCannotBeStarted);
   });
 
+  // Start begins with a conditional create (no read): the failed create is where it learns the record,
+  // so that is where these races slip in.
+  const raceAfterCreate = (race: () => Promise<unknown>) => {
+    const inner = h.store.raw;
+    let done = false;
+    h.store.override("create", async (...args) => {
+      try {
+        return await inner.create(...args);
+      } finally {
+        if (!done) {
+          done = true;
+          await race();
+        }
+      }
+    });
+  };
+
   it("a start that loses its write to a claim judges again against the claim and still wins (start beats claim under any interleaving)", async () => {
     await putInstance(h, ActualLRPState.Unclaimed);
-    claimByBAfterRead();
+    raceAfterCreate(() => claimActualLRP({ ...h.ctx, store: h.store.raw }, GUID, 0, cellB));
     await startActualLRP(h.ctx, key(), cellA, netA);
     const { lrp } = await stored();
     expect(lrp.state).toBe("RUNNING");
@@ -159,14 +176,20 @@ describe("startActualLRP", () => {
 
   it("a start that loses its write to another cell's start: ActualLRPCannotBeStarted, the winner stays", async () => {
     await putInstance(h, ActualLRPState.Claimed);
-    h.store.raceOnce(instancePath(), () => startActualLRP({ ...h.ctx, store: h.store.raw }, key(), cellB, netB));
+    raceAfterCreate(() => startActualLRP({ ...h.ctx, store: h.store.raw }, key(), cellB, netB));
     expect(await errorOf(startActualLRP(h.ctx, key(), cellA, netA))).toBe(ErrorType.ActualLRPCannotBeStarted);
     expect((await stored()).lrp.actualLrpInstanceKey).toMatchObject({ cellId: "cell-b" });
   });
 
   it("a start on a missing record whose create collides with a fresh UNCLAIMED record takes that record over", async () => {
-    h.store.raceOnce(instancePath(), async () => {
-      await putInstance(h, ActualLRPState.Unclaimed);
+    const inner = h.store.raw;
+    let done = false;
+    h.store.override("create", async (...args) => {
+      if (!done) {
+        done = true;
+        await putInstance(h, ActualLRPState.Unclaimed); // lands just before the create
+      }
+      return inner.create(...args);
     });
     await startActualLRP(h.ctx, key(), cellA, netA);
     const { lrp } = await stored();
@@ -176,15 +199,19 @@ describe("startActualLRP", () => {
   it(`gives up after ${START_ATTEMPTS} lost writes in a row with ActualLRPCannotBeStarted`, async () => {
     await putInstance(h, ActualLRPState.Unclaimed);
     const inner = h.store.raw;
-    let bumps = 0;
+    let lost = 0;
+    h.store.override("create", async (...args) => {
+      lost++; // the record exists: the create is the first lost write
+      return inner.create(...args);
+    });
     h.store.override("compareAndSwap", async (...args) => {
       const node = await inner.get(instancePath());
       await inner.set(instancePath(), node.value, { labels: node.labels });
-      bumps++;
+      lost++;
       return inner.compareAndSwap(...args);
     });
     expect(await errorOf(startActualLRP(h.ctx, key(), cellA, netA))).toBe(ErrorType.ActualLRPCannotBeStarted);
-    expect(bumps).toBe(START_ATTEMPTS);
+    expect(lost).toBe(START_ATTEMPTS);
   });
 });
 

@@ -18,7 +18,7 @@ const bytes = (text: string) => new TextEncoder().encode(text);
 
 async function rawItem(fresh: Awaited<ReturnType<typeof freshStore>>, key: string) {
   const { pk, sk } = locateKey(key);
-  const { Item } = await fresh.client.send(
+  const { Item } = await fresh.sdk.send(
     new GetItemCommand({ TableName: fresh.tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }),
   );
   return Item;
@@ -37,7 +37,7 @@ describe("createStoreTable", () => {
   it("creates the table as specified, and accepts an existing one", async () => {
     const fresh = await freshStore();
     await createStoreTable(fresh.client, fresh.tableName);
-    const { Table } = await fresh.client.send(new DescribeTableCommand({ TableName: fresh.tableName }));
+    const { Table } = await fresh.sdk.send(new DescribeTableCommand({ TableName: fresh.tableName }));
     expect(Table?.TableStatus).toBe("ACTIVE");
     expect(Table?.KeySchema).toEqual([
       { AttributeName: "pk", KeyType: "HASH" },
@@ -51,7 +51,7 @@ describe("createStoreTable", () => {
       { AttributeName: "expiresAtMs", KeyType: "RANGE" },
     ]);
     expect(expiry?.Projection?.ProjectionType).toBe("INCLUDE");
-    const { TimeToLiveDescription } = await fresh.client.send(new DescribeTimeToLiveCommand({ TableName: fresh.tableName }));
+    const { TimeToLiveDescription } = await fresh.sdk.send(new DescribeTimeToLiveCommand({ TableName: fresh.tableName }));
     expect(TimeToLiveDescription).toEqual({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });
   });
 });
@@ -85,7 +85,9 @@ describe("DynamoStore", () => {
     });
 
     it("stores one readable item per node, with labels as l_<name> strings and TTL attributes only with a TTL", async () => {
-      const clock = new ManualClock(1_767_225_600_123);
+      // In the future: DynamoDB Local's TTL reaper does delete items of this table whose expiresAt has
+      // passed in real time, so a past date would let it remove the node in the middle of the test.
+      const clock = new ManualClock(4_102_444_800_123); // 2100-01-01T00:00:00.123Z
       const fresh = await freshStore({ clock });
       const key = evacuatingActualLRPKey("pg-1", 2);
       await fresh.store.create(key, bytes("payload"), { ttlSeconds: 30, labels: { domain: "cf-apps", cell_id: "c1" } });
@@ -99,8 +101,8 @@ describe("DynamoStore", () => {
       expect(item.version?.N).toMatch(/^\d+$/);
       expect(item.l_domain).toEqual({ S: "cf-apps" });
       expect(item.l_cell_id).toEqual({ S: "c1" });
-      expect(item.expiresAtMs).toEqual({ N: String(1_767_225_630_123) });
-      expect(item.expiresAt).toEqual({ N: String(1_767_225_631) }); // seconds, rounded up
+      expect(item.expiresAtMs).toEqual({ N: String(4_102_444_830_123) });
+      expect(item.expiresAt).toEqual({ N: String(4_102_444_831) }); // seconds, rounded up
       expect(item.ttlShard).toEqual({ S: `ttl#${String(shard).padStart(2, "0")}` });
 
       const node = await fresh.store.get(key);
@@ -124,7 +126,7 @@ describe("DynamoStore", () => {
       for (const guid of guids) await fresh.store.create(desiredLRPKey(guid), bytes(guid));
 
       for (let shard = 0; shard < DefaultShards; shard++) {
-        const { Count } = await fresh.client.send(
+        const { Count } = await fresh.sdk.send(
           new QueryCommand({
             TableName: fresh.tableName,
             KeyConditionExpression: "pk = :pk",
@@ -161,7 +163,8 @@ describe("DynamoStore", () => {
     });
 
     it("continue from the old version when an expired item is re-created, and restart after a delete", async () => {
-      const clock = new ManualClock(1_767_225_600_000);
+      // In the future, so that DynamoDB Local's TTL reaper leaves the expired item to the store.
+      const clock = new ManualClock(4_102_444_800_000);
       const { store } = await freshStore({ clock });
       const first = await store.create(domainKey("d"), bytes(""), { ttlSeconds: 1 });
       clock.advance(1_000);

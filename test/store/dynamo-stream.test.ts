@@ -26,10 +26,10 @@ import {
   type StreamsApiRecord,
 } from "../../core/store/dynamo-stream";
 import { locateKey } from "../../core/store/dynamo-store";
-import { Attr, makeDynamoDBClient, TtlAttribute } from "../../core/store/dynamo-table";
+import { Attr, TtlAttribute } from "../../core/store/dynamo-table";
 import { domainKey, evacuatingActualLRPKey, taskKey } from "../../core/store/keys";
 import type { StoreChange } from "../../core/store/store";
-import { freshStore, randomTableName, testClient } from "../support/dynamo";
+import { freshStore, randomTableName, sdkClient, testClient } from "../support/dynamo";
 
 // Compile-time: Lambda's record type and ours convert both ways, and the SDK's record fits ours.
 const _fromLambda = (r: DynamoDBRecord): DynamoDBStreamRecord => r;
@@ -195,7 +195,7 @@ describe("DynamoDB stream → StoreChange", () => {
       // test gets an instance of its own.
       const local = await startDynamoDBLocal({ startTimeoutMs: 60_000 });
       onTestFinished(() => local.stop());
-      const client = makeDynamoDBClient({ endpoint: local.endpoint });
+      const client = sdkClient(local.endpoint);
       onTestFinished(() => client.destroy());
       const streams = new DynamoDBStreamsClient({
         endpoint: local.endpoint,

@@ -1,30 +1,40 @@
 // A fresh, randomly named store table on the run's DynamoDB Local, so test files never share data.
 import { randomBytes } from "node:crypto";
 import { inject, onTestFinished } from "vitest";
-import {
-  BatchWriteItemCommand,
-  DeleteTableCommand,
-  type DynamoDBClient,
-  type WriteRequest,
-} from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { systemClock, type Clock } from "../../core/clock";
+import type { DynamoDBHttpClient, WriteRequest } from "../../core/store/dynamo-client";
 import { DynamoStore, plainNodeItem } from "../../core/store/dynamo-store";
 import { createStoreTable, makeDynamoDBClient } from "../../core/store/dynamo-table";
 
 export interface FreshStore {
   store: DynamoStore;
-  client: DynamoDBClient;
+  /** The client the store uses, the one that ships. */
+  client: DynamoDBHttpClient;
+  /** The AWS SDK on the same endpoint: an independent reader for checks on the raw items. */
+  sdk: DynamoDBClient;
   tableName: string;
   endpoint: string;
 }
 
-let sharedClient: { endpoint: string; client: DynamoDBClient } | undefined;
+interface TestClients {
+  endpoint: string;
+  client: DynamoDBHttpClient;
+  sdk: DynamoDBClient;
+}
 
-/** One keep-alive client per test file (per endpoint). */
-export function testClient(): { client: DynamoDBClient; endpoint: string } {
+let shared: TestClients | undefined;
+
+/** An AWS SDK client for DynamoDB Local. */
+export function sdkClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: "local", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+}
+
+/** One keep-alive client (and one SDK client) per test file (per endpoint). */
+export function testClient(): TestClients {
   const endpoint = inject("dynamodbEndpoint");
-  if (sharedClient?.endpoint !== endpoint) sharedClient = { endpoint, client: makeDynamoDBClient({ endpoint }) };
-  return sharedClient;
+  if (shared?.endpoint !== endpoint) shared = { endpoint, client: makeDynamoDBClient({ endpoint }), sdk: sdkClient(endpoint) };
+  return shared;
 }
 
 export function randomTableName(prefix = "bbs-test"): string {
@@ -37,18 +47,18 @@ export function randomTableName(prefix = "bbs-test"): string {
  * table is deleted, and tables beyond that are never reaped.
  */
 export async function freshStore(options: { clock?: Clock; shards?: number } = {}): Promise<FreshStore> {
-  const { client, endpoint } = testClient();
+  const { client, sdk, endpoint } = testClient();
   const tableName = randomTableName();
   await createStoreTable(client, tableName);
   try {
     onTestFinished(async () => {
-      await client.send(new DeleteTableCommand({ TableName: tableName }));
+      await client.call("DeleteTable", { TableName: tableName });
     });
   } catch {
     // Not inside a test (beforeAll, say): the table lives until DynamoDB Local stops.
   }
   const store = new DynamoStore({ client, tableName, clock: options.clock ?? systemClock, shards: options.shards });
-  return { store, client, tableName, endpoint };
+  return { store, client, sdk, tableName, endpoint };
 }
 
 /**
@@ -69,9 +79,9 @@ export async function bulkLoad(store: DynamoStore, nodes: readonly { key: string
         let pending: WriteRequest[] | undefined = batches[next++];
         for (let attempt = 0; pending && pending.length > 0; attempt++) {
           if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
-          const { UnprocessedItems } = await store.client.send(
-            new BatchWriteItemCommand({ RequestItems: { [store.tableName]: pending } }),
-          );
+          const { UnprocessedItems } = await store.client.call("BatchWriteItem", {
+            RequestItems: { [store.tableName]: pending },
+          });
           pending = UnprocessedItems?.[store.tableName];
         }
       }
