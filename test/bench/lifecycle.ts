@@ -72,7 +72,7 @@ async function cycle(guid: string, w: number, tally?: Map<string, CallTally>, be
   }
 }
 
-export async function measureLifecycle(bench: BenchContext, rounds = 4, rawMs = 3000, cycleMs = 5000): Promise<LifecycleResult> {
+export async function measureLifecycle(bench: BenchContext, rounds = 5, rawMs = 3000, cycleMs = 5000): Promise<LifecycleResult> {
   // Raw items: a value the size of a RUNNING actual LRP record.
   const value = Buffer.alloc(190, 7).toString("base64");
   await bulkLoad(
@@ -96,7 +96,7 @@ export async function measureLifecycle(bench: BenchContext, rounds = 4, rawMs = 
 
   // Warm-up: DynamoDB Local's JIT more than doubles its rate over the first seconds.
   await rawRound(bench, 4000, versions, value);
-  await closedLoop(CALLERS, 6000, (w, i) => cycle(`lc-${run}-warm-${w}-${i}`, w));
+  await closedLoop(CALLERS, 10000, (w, i) => cycle(`lc-${run}-warm-${w}-${i}`, w));
   await rawRound(bench, 2000, versions, value);
 
   // raw, cycles, raw, cycles, …, raw: each cycle round is judged against the raw rounds either side.

@@ -6,9 +6,15 @@ import { desiredLRPList } from "../../core/desired-lrps";
 import { ActualLRPGroupsResponseSchema } from "../../core/gen/models/actual_lrp_requests_pb";
 import { DesiredLRPsResponseSchema } from "../../core/gen/models/desired_lrp_requests_pb";
 import { TasksResponseSchema } from "../../core/gen/models/task_requests_pb";
-import { encodeListResponse } from "../../core/models/codec";
 import { ActualLRPRoot, DesiredLRPRoot, TaskRoot } from "../../core/store/keys";
 import { taskList } from "../../core/tasks";
+import { create } from "@bufbuild/protobuf";
+import { ActualLRPGroupSchema, ActualLRPSchema, type ActualLRPGroup } from "../../core/gen/models/actual_lrp_pb";
+import { DesiredLRPSchema } from "../../core/gen/models/desired_lrp_pb";
+import { TaskSchema } from "../../core/gen/models/task_pb";
+import { encodeListResponse, encodeMessage } from "../../core/models/codec";
+import { decodeRecord } from "../../core/records";
+import { parseKey } from "../../core/store/keys";
 import { bareRead, invokeRaw, log, median, timed, type BenchContext } from "./harness";
 
 export interface ListingResult {
@@ -21,16 +27,51 @@ export interface ListingResult {
   ratio: number;
   coreRatio: number;
   responseBytes: number;
+  /** The same list the way it was done before (decode everything, encode again), in this run; and / bare. */
+  legacyCoreMs?: number;
+  legacyRatio?: number;
   /** DynamoDB calls of one handler invocation, and the pages the bare read needed. */
   calls: Record<string, number>;
   barePages: number;
   samples: { handlerMs: number[]; coreMs: number[]; bareMs: number[] };
 }
 
+/**
+ * The listing as it was before the stored bytes went into responses as they are: the whole root read
+ * into memory (store.list), every record decoded, the response encoded again. Kept for the side-by-side
+ * before/after figure.
+ */
+async function legacyList(ctx: BBSContext, root: string, kind: "actualLRP" | "desiredLRP" | "task"): Promise<number> {
+  const nodes = await ctx.store.list(root, { recursive: true });
+  if (kind === "actualLRP") {
+    const groups = new Map<string, ActualLRPGroup>();
+    for (const node of nodes) {
+      const parsed = parseKey(node.key);
+      if (parsed.kind !== "actualLRP") continue;
+      const id = `${parsed.processGuid}/${parsed.index}`;
+      const group = groups.get(id) ?? create(ActualLRPGroupSchema, {});
+      groups.set(id, group);
+      if (parsed.slot === "instance") group.instance = decodeRecord(ActualLRPSchema, node.value);
+      else group.evacuating = decodeRecord(ActualLRPSchema, node.value);
+    }
+    const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
+    return encodeMessage(ActualLRPGroupsResponseSchema, create(ActualLRPGroupsResponseSchema, { actualLrpGroups: sorted })).length;
+  }
+  if (kind === "desiredLRP") {
+    const lrps = nodes.filter((n) => parseKey(n.key).kind === kind).map((n) => decodeRecord(DesiredLRPSchema, n.value));
+    lrps.sort((a, b) => (a.processGuid < b.processGuid ? -1 : a.processGuid > b.processGuid ? 1 : 0));
+    return encodeMessage(DesiredLRPsResponseSchema, create(DesiredLRPsResponseSchema, { desiredLrps: lrps })).length;
+  }
+  const tasks = nodes.filter((n) => parseKey(n.key).kind === kind).map((n) => decodeRecord(TaskSchema, n.value));
+  tasks.sort((a, b) => (a.taskGuid < b.taskGuid ? -1 : a.taskGuid > b.taskGuid ? 1 : 0));
+  return encodeMessage(TasksResponseSchema, create(TasksResponseSchema, { tasks })).length;
+}
+
 /** What the handler does below middy and base64: list the records and write the protobuf response. */
 const resources = [
   {
     resource: "actual_lrp_groups",
+    kind: "actualLRP",
     route: "ActualLRPGroups",
     root: ActualLRPRoot,
     core: async (ctx: BBSContext) => {
@@ -40,6 +81,7 @@ const resources = [
   },
   {
     resource: "desired_lrps",
+    kind: "desiredLRP",
     route: "DesiredLRPs",
     root: DesiredLRPRoot,
     core: async (ctx: BBSContext) => {
@@ -49,6 +91,7 @@ const resources = [
   },
   {
     resource: "tasks",
+    kind: "task",
     route: "Tasks",
     root: TaskRoot,
     core: async (ctx: BBSContext) => {
@@ -58,7 +101,7 @@ const resources = [
   },
 ] as const;
 
-export async function measureListings(bench: BenchContext, expected: number, rounds: number): Promise<ListingResult[]> {
+export async function measureListings(bench: BenchContext, expected: number, rounds: number, legacy = false): Promise<ListingResult[]> {
   const out: ListingResult[] = [];
   for (const r of resources) {
     const client = bench.store.client;
@@ -81,6 +124,13 @@ export async function measureListings(bench: BenchContext, expected: number, rou
       if (core.result.count !== expected) throw new Error(`${r.resource}: listed ${core.result.count}, expected ${expected}`);
       coreMs.push(core.ms);
     }
+    let legacyCoreMs: number | undefined;
+    if (legacy) {
+      const bare = await timed(() => bareRead(client, bench.tableName, [r.root]));
+      const old = await timed(() => legacyList(bench.ctx, r.root, r.kind));
+      legacyCoreMs = old.ms;
+      bareMs.push(bare.ms);
+    }
     const result: ListingResult = {
       resource: r.resource,
       items: expected,
@@ -94,8 +144,12 @@ export async function measureListings(bench: BenchContext, expected: number, rou
       barePages,
       samples: { handlerMs, coreMs, bareMs },
     };
+    if (legacyCoreMs !== undefined) {
+      result.legacyCoreMs = legacyCoreMs;
+      result.legacyRatio = legacyCoreMs / result.bareMs;
+    }
     log(
-      `list ${r.resource} @${expected}: handler ${result.handlerMs.toFixed(0)} ms, core ${result.coreMs.toFixed(0)} ms, bare ${result.bareMs.toFixed(0)} ms → ${result.ratio.toFixed(2)} (${(result.responseBytes / 1e6).toFixed(1)} MB)`,
+      `list ${r.resource} @${expected}: ${legacyCoreMs === undefined ? "" : `before-fix core ${legacyCoreMs.toFixed(0)} ms, `}handler ${result.handlerMs.toFixed(0)} ms, core ${result.coreMs.toFixed(0)} ms, bare ${result.bareMs.toFixed(0)} ms → ${result.ratio.toFixed(2)} (${(result.responseBytes / 1e6).toFixed(1)} MB)`,
     );
     out.push(result);
   }
