@@ -141,26 +141,39 @@ export async function createUnclaimedActualLRPs(ctx: BBSContext, keys: readonly 
   return keys.filter((_, i) => created[i]).map((k) => k.index);
 }
 
+/** What a caller that has just read the instance and the cells (convergence) already knows. */
+export interface RetireHint {
+  record: { node: StoreNode; lrp: ActualLRP };
+  /** Rep address by present cell id. */
+  repAddresses: ReadonlyMap<string, string>;
+}
+
 /**
  * Retire: UNCLAIMED or CRASHED instances are deleted; CLAIMED or RUNNING ones are stopped by their
  * cell's rep (which then removes the record), or deleted when the cell is gone. Each attempt
- * re-reads, so churn from claims and crashes meanwhile is survived.
+ * re-reads, so churn from claims and crashes meanwhile is survived; the first one starts from the
+ * hint when there is one, since its write is conditional on the version read anyway.
  */
-export async function retireActualLRP(ctx: BBSContext, processGuid: string, index: number): Promise<void> {
+export async function retireActualLRP(ctx: BBSContext, processGuid: string, index: number, hint?: RetireHint): Promise<void> {
   const key = actualLRPInstanceKey(processGuid, index);
   let lastError: BbsError = unknownError();
   for (let attempt = 0; attempt < RETIRE_ATTEMPTS; attempt++) {
+    const hinted = attempt === 0 ? hint : undefined;
     let node: StoreNode;
-    try {
-      node = await ctx.store.get(key);
-    } catch (error) {
-      throw bbsErrorFromStore(error);
-    }
     let lrp: ActualLRP;
-    try {
-      lrp = decodeActualLRP(node);
-    } catch {
-      throw deserializeJSONError();
+    if (hinted) {
+      ({ node, lrp } = hinted.record);
+    } else {
+      try {
+        node = await ctx.store.get(key);
+      } catch (error) {
+        throw bbsErrorFromStore(error);
+      }
+      try {
+        lrp = decodeActualLRP(node);
+      } catch {
+        throw deserializeJSONError();
+      }
     }
     const removeIt = async () => {
       await ctx.store.compareAndDelete(key, node.version);
@@ -174,10 +187,14 @@ export async function retireActualLRP(ctx: BBSContext, processGuid: string, inde
       }
       const cellId = lrp.actualLrpInstanceKey?.cellId ?? "";
       let repAddress: string | undefined;
-      try {
-        repAddress = (await cellById(ctx, cellId)).repAddress;
-      } catch (error) {
-        if (!(error instanceof BbsError && error.type === ErrorType.ResourceNotFound)) throw error;
+      if (hinted) {
+        repAddress = hinted.repAddresses.get(cellId);
+      } else {
+        try {
+          repAddress = (await cellById(ctx, cellId)).repAddress;
+        } catch (error) {
+          if (!(error instanceof BbsError && error.type === ErrorType.ResourceNotFound)) throw error;
+        }
       }
       if (repAddress === undefined) {
         await removeIt().catch((error) => {

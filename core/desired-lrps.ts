@@ -19,10 +19,34 @@ import { canonicalStringField } from "./models/codec";
 import { decodeRecord, encodeRecord, listedRecord, visitNodes, type ListedRecord } from "./records";
 import { bbsErrorFromStore } from "./store-errors";
 import { DesiredLRPRoot, actualLRPProcessDir, desiredLRPKey, parseKey } from "./store/keys";
-import type { StoreNode } from "./store/store";
+import type { Labels, StoreNode } from "./store/store";
 
 export const decodeDesiredLRP = (node: StoreNode) => decodeRecord(DesiredLRPSchema, node.value);
-const desiredLRPWriteOptions = (lrp: DesiredLRP) => ({ labels: { domain: lrp.domain } });
+
+/**
+ * Every desired LRP write labels the record with its domain (list filters) and instance count, in
+ * the same item write as the record, which the BBS has validated just before. Convergence reads only
+ * these labels, so a labelled record is trusted as valid without decoding it; records without them
+ * (written before the instances label existed) are read and validated in full.
+ */
+export const DesiredLRPLabelNames = ["domain", "instances"] as const;
+export const desiredLRPWriteOptions = (lrp: DesiredLRP) => ({ labels: { domain: lrp.domain, instances: String(lrp.instances) } });
+
+/** What convergence needs of a desired LRP. */
+export interface DesiredLRPSummary {
+  instances: number;
+  domain: string;
+}
+
+const InstancesLabel = /^(0|[1-9][0-9]{0,9})$/;
+
+/** The summary the labels of a BBS-written record carry; undefined when they do not carry all of it. */
+export function desiredLRPSummaryFromLabels(labels: Labels | undefined): DesiredLRPSummary | undefined {
+  const domain = labels?.domain;
+  const instances = labels?.instances;
+  if (!domain || instances === undefined || !InstancesLabel.test(instances) || Number(instances) > 0x7fffffff) return undefined;
+  return { instances: Number(instances), domain };
+}
 
 /** Route values are raw JSON; the original stored records as JSON and so refused values that were not. */
 function invalidRouteJSON(lrp: DesiredLRP | DesiredLRPUpdate): string | undefined {

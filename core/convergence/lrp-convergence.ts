@@ -5,11 +5,14 @@
 // LRP desired between the two reads could not make its fresh actuals look undesired): a pass must
 // hold memory proportional to what it repairs, not to the cluster. With a compact index of the
 // desired state in hand (guid → instances, domain, and a bitset of the indices seen), each actual is
-// judged the moment its page arrives and dropped unless it needs repair. The race the original's
+// judged the moment its page arrives and dropped unless it needs repair. That index comes from the
+// labels every desired LRP write carries (desired-lrps.ts), not from the records: decoding 50,000
+// desired LRPs cost more than reading them. The race the original's
 // order avoided is closed differently: before anything is created, retired or auctioned, the repair
-// is judged again against the desired LRP as it is then (one strongly consistent read per affected
-// guid, which also yields the record the auction needs), so a desire, scale or removal that lands
-// mid-pass is never undone.
+// is judged again against the desired LRP as it is then (one batched strongly consistent read of the
+// affected guids, which also yields the records the auction needs), so a desire, scale or removal
+// that lands mid-pass is never undone. The same re-judgement makes it safe to read the two roots at
+// once.
 //
 // Why cells are read twice: an instance is on a missing cell only if its cell is absent both before
 // and after the actuals are read. Read once before, a cell that registered mid-pass and claimed an
@@ -32,7 +35,7 @@ import { unclaimActualLRP, type ReadRecord } from "../actual-lrp-lifecycle";
 import { listCells } from "../cells";
 import type { LRPStartRequest } from "../collaborators/auctioneer";
 import { mapLimit, type BBSContext } from "../context";
-import { decodeDesiredLRP } from "../desired-lrps";
+import { DesiredLRPLabelNames, decodeDesiredLRP, desiredLRPSummaryFromLabels, type DesiredLRPSummary } from "../desired-lrps";
 import { freshDomains } from "../domains";
 import { ActualLRPState, actualLRPKey, emptyInstanceKey, incrementModificationTag } from "../models/actual-lrp";
 import { BbsError, ErrorType } from "../models/errors";
@@ -49,10 +52,7 @@ export const STALE_UNCLAIMED_NS = 30n * 1_000_000_000n;
 export const DEFAULT_CONVERGENCE_CONCURRENCY = 32;
 
 /** What convergence needs of a desired LRP; the whole record is read again only for guids it repairs. */
-export interface DesiredSummary {
-  instances: number;
-  domain: string;
-}
+export type DesiredSummary = DesiredLRPSummary;
 
 /** The rule an /instance record breaks, first match wins (semantics §6.1). */
 export type ActualRepair =
@@ -214,15 +214,16 @@ interface Gathered {
   actualCount: number;
   invalidDesireds: InvalidRecord[];
   invalidActuals: InvalidRecord[];
-  cellsAfter: Set<string>;
+  cellsAfter: Map<string, string>;
   domains: Set<string>;
   nowNs: bigint;
 }
 
 const describeDecodeError = (error: unknown) => `undecodable: ${error instanceof Error ? error.message : String(error)}`;
 
-async function presentCells(ctx: BBSContext): Promise<Set<string>> {
-  return new Set((await listCells(ctx)).map((cell) => cell.cellId));
+/** Rep address by present cell id. */
+async function presentCells(ctx: BBSContext): Promise<Map<string, string>> {
+  return new Map((await listCells(ctx)).map((cell) => [cell.cellId, cell.repAddress]));
 }
 
 /** Domain errors leave no domain fresh, as in the original: nothing is then retired, which is the safe side. */
@@ -235,46 +236,70 @@ async function domainsOrNone(ctx: BBSContext): Promise<Set<string>> {
   }
 }
 
+/** Records read in full at a time when their labels do not summarise them (a table written before the labels). */
+const UnlabelledChunk = 500;
+
+/** A stored desired LRP judged in full: its summary, or why convergence deletes it. */
+function judgeDesiredRecord(node: StoreNode, processGuid: string): { summary: DesiredSummary } | { problems: string[] } {
+  let lrp: DesiredLRP;
+  try {
+    lrp = decodeDesiredLRP(node);
+  } catch (error) {
+    return { problems: [describeDecodeError(error)] };
+  }
+  const problems = validateDesiredLRP(lrp);
+  if (lrp.processGuid !== processGuid) problems.push("record does not match its key");
+  return problems.length > 0 ? { problems } : { summary: { instances: lrp.instances, domain: lrp.domain } };
+}
+
+async function gatherDesired(ctx: BBSContext, desired: Map<string, DesiredSummary>, invalid: InvalidRecord[]): Promise<void> {
+  const unlabelled: string[] = [];
+  await ctx.store.forEachLabelledNode(DesiredLRPRoot, DesiredLRPLabelNames, (nodes) => {
+    for (const node of nodes) {
+      const parsed = parseKey(node.key);
+      if (parsed.kind !== "desiredLRP") continue;
+      const summary = desiredLRPSummaryFromLabels(node.labels);
+      if (summary) desired.set(parsed.processGuid, summary);
+      else unlabelled.push(node.key);
+    }
+  });
+  for (let i = 0; i < unlabelled.length; i += UnlabelledChunk) {
+    const nodes = await ctx.store.getMany(unlabelled.slice(i, i + UnlabelledChunk));
+    for (const node of nodes.values()) {
+      const parsed = parseKey(node.key);
+      if (parsed.kind !== "desiredLRP") continue;
+      const judged = judgeDesiredRecord(node, parsed.processGuid);
+      if ("summary" in judged) desired.set(parsed.processGuid, judged.summary);
+      else invalid.push({ node, problems: judged.problems });
+    }
+  }
+}
+
 async function gather(ctx: BBSContext): Promise<Gathered> {
   const desired = new Map<string, DesiredSummary>();
   const invalidDesireds: InvalidRecord[] = [];
-  const [domains, cellsBefore] = await Promise.all([
-    domainsOrNone(ctx),
-    presentCells(ctx),
-    ctx.store.forEachNode(
-      DesiredLRPRoot,
-      (nodes) => {
-        for (const node of nodes) {
-          const parsed = parseKey(node.key);
-          if (parsed.kind !== "desiredLRP") continue;
-          let lrp: DesiredLRP;
-          try {
-            lrp = decodeDesiredLRP(node);
-          } catch (error) {
-            invalidDesireds.push({ node, problems: [describeDecodeError(error)] });
-            continue;
-          }
-          const problems = validateDesiredLRP(lrp);
-          if (lrp.processGuid !== parsed.processGuid) problems.push("record does not match its key");
-          if (problems.length > 0) invalidDesireds.push({ node, problems });
-          else desired.set(lrp.processGuid, { instances: lrp.instances, domain: lrp.domain });
-        }
-      },
-      { withoutLabels: true },
-    ),
-  ]);
-
-  const nowNs = ctx.clock.nowNs();
-  const planner = new LRPConvergencePlanner(desired, {
-    nowNs,
-    cellPresent: (cellId) => cellsBefore.has(cellId),
-    domainFresh: (domain) => domains.has(domain),
+  // Cells are read before any actual LRP (see the top of this file).
+  const [domains, cellsBefore] = await Promise.all([domainsOrNone(ctx), presentCells(ctx)]);
+  const desiredRead = gatherDesired(ctx, desired, invalidDesireds);
+  let nowNs = 0n;
+  const plannerReady = desiredRead.then(() => {
+    nowNs = ctx.clock.nowNs();
+    return new LRPConvergencePlanner(desired, {
+      nowNs,
+      cellPresent: (cellId) => cellsBefore.has(cellId),
+      domainFresh: (domain) => domains.has(domain),
+    });
   });
+  plannerReady.catch(() => {}); // the failure surfaces through desiredRead
   const invalidActuals: InvalidRecord[] = [];
   let actualCount = 0;
-  await ctx.store.forEachNode(
+  // The actual LRPs are read while the desired ones are. Each shard's first page then waits for the
+  // desired index to be complete, so no more than a page a shard is held early, and the read of the
+  // two roots overlaps instead of adding up.
+  const actualRead = ctx.store.forEachNode(
     ActualLRPRoot,
-    (nodes) => {
+    async (nodes) => {
+      const planner = await plannerReady;
       for (const node of nodes) {
         const parsed = parseKey(node.key);
         if (parsed.kind !== "actualLRP") continue;
@@ -296,6 +321,7 @@ async function gather(ctx: BBSContext): Promise<Gathered> {
     },
     { withoutLabels: true },
   );
+  const [, , planner] = await Promise.all([desiredRead, actualRead, plannerReady]);
   const cellsAfter = await presentCells(ctx);
   return {
     plan: planner.plan(),
@@ -317,21 +343,24 @@ const isLostRace = (error: unknown) =>
   (error instanceof BbsError &&
     (error.type === ErrorType.ResourceNotFound || error.type === ErrorType.ActualLRPCannotBeUnclaimed || error.type === ErrorType.ActualLRPCannotBeRemoved));
 
-/** The desired LRP as it is now; undefined when it is gone, or no longer decodes (the next pass deletes it). */
-async function currentDesired(ctx: BBSContext, processGuid: string): Promise<DesiredLRP | undefined> {
-  let node: StoreNode;
-  try {
-    node = await ctx.store.get(desiredLRPKey(processGuid));
-  } catch (error) {
-    if (error instanceof KeyNotFoundError) return undefined;
-    throw error;
+/**
+ * The desired LRPs of `guids` as they are now, in one batched read; a guid maps to undefined when its
+ * record is gone or no longer valid (the next pass deletes it).
+ */
+async function currentDesireds(ctx: BBSContext, guids: readonly string[]): Promise<Map<string, DesiredLRP | undefined>> {
+  const nodes = await ctx.store.getMany(guids.map(desiredLRPKey));
+  const current = new Map<string, DesiredLRP | undefined>();
+  for (const guid of guids) {
+    const node = nodes.get(desiredLRPKey(guid));
+    let lrp: DesiredLRP | undefined;
+    try {
+      lrp = node && decodeDesiredLRP(node);
+    } catch {
+      lrp = undefined;
+    }
+    current.set(guid, lrp && lrp.processGuid === guid && validateDesiredLRP(lrp).length === 0 ? lrp : undefined);
   }
-  try {
-    const lrp = decodeDesiredLRP(node);
-    return validateDesiredLRP(lrp).length === 0 ? lrp : undefined;
-  } catch {
-    return undefined;
-  }
+  return current;
 }
 
 async function resolve(ctx: BBSContext, gathered: Gathered, concurrency: number, report: LRPConvergenceReport): Promise<void> {
@@ -359,16 +388,15 @@ async function resolve(ctx: BBSContext, gathered: Gathered, concurrency: number,
 
   const { missing, repairs } = gathered.plan;
   const guids = [...new Set([...missing.map((m) => m.processGuid), ...repairs.map((r) => r.record.lrp.actualLrpKey?.processGuid ?? "")])];
-  const current = new Map<string, DesiredLRP | undefined>();
+  let current = new Map<string, DesiredLRP | undefined>();
   const unreadable = new Set<string>();
-  await mapLimit(guids, concurrency, async (guid) => {
-    try {
-      current.set(guid, await currentDesired(ctx, guid));
-    } catch (error) {
-      unreadable.add(guid);
-      logger.error("failed-to-read-desired-lrp", error, { process_guid: guid });
-    }
-  });
+  try {
+    current = await currentDesireds(ctx, guids);
+  } catch (error) {
+    // Nothing that depends on a desired LRP is repaired; invalid records are already gone.
+    for (const guid of guids) unreadable.add(guid);
+    logger.error("failed-to-read-desired-lrps", error, { process_guids: guids.length });
+  }
   report.failures += missing.filter((m) => unreadable.has(m.processGuid)).length;
 
   const env: JudgeEnv = {
@@ -425,7 +453,7 @@ async function resolve(ctx: BBSContext, gathered: Gathered, concurrency: number,
       switch (w.kind) {
         case "extra":
         case "undesired":
-          await retireActualLRP(ctx, key.processGuid, key.index);
+          await retireActualLRP(ctx, key.processGuid, key.index, { record, repAddresses: gathered.cellsAfter });
           break;
         case "lost-cell":
           if (key.index < w.desired!.instances) {

@@ -119,6 +119,20 @@ export interface TransactWriteItemsInput {
 }
 export type TransactWriteItemsOutput = Record<string, unknown>;
 
+export interface KeysAndAttributes {
+  Keys: Item[];
+  ConsistentRead?: boolean;
+  ProjectionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+}
+export interface BatchGetItemInput {
+  RequestItems: Record<string, KeysAndAttributes>;
+}
+export interface BatchGetItemOutput {
+  Responses?: Record<string, Item[]>;
+  UnprocessedKeys?: Record<string, KeysAndAttributes>;
+}
+
 export interface WriteRequest {
   PutRequest?: { Item: Item };
   DeleteRequest?: { Key: Item };
@@ -174,6 +188,7 @@ export interface Operations {
   Query: { input: QueryInput; output: QueryOutput };
   TransactWriteItems: { input: TransactWriteItemsInput; output: TransactWriteItemsOutput };
   BatchWriteItem: { input: BatchWriteItemInput; output: BatchWriteItemOutput };
+  BatchGetItem: { input: BatchGetItemInput; output: BatchGetItemOutput };
   CreateTable: { input: CreateTableInput; output: { TableDescription?: TableDescription } };
   DescribeTable: { input: { TableName: string }; output: { Table?: TableDescription } };
   DeleteTable: { input: { TableName: string }; output: { TableDescription?: TableDescription } };

@@ -14,8 +14,8 @@
 // starts from a time-based base rather than from 1; an expired item that is overwritten keeps
 // counting from where it was.
 //
-// Why TTL is decided at read time: DynamoDB deletes expired items lazily (days, and DynamoDB Local
-// never does on a table with a GSI), while etcd's TTL was exact. Every item with a TTL carries its
+// Why TTL is decided at read time: DynamoDB deletes expired items lazily (within days), while etcd's
+// TTL was exact. Every item with a TTL carries its
 // exact `expiresAtMs`; get and list drop expired items, and every condition treats them as absent
 // (create succeeds over one, CAS/CAD/delete fail with KeyNotFound). `now` always comes from the
 // injected Clock. `sweepExpired` then deletes them for real, through a sparse index that holds only
@@ -43,7 +43,7 @@ import {
 import { systemClock, type Clock } from "../clock";
 import { CompareFailedError, KeyExistsError, KeyNotFoundError, ValueTooLargeError, type StoreError } from "./errors";
 import { Roots } from "./keys";
-import type { Labels, ListOptions, ScanOptions, Store, StoreNode, StoreOp, WriteOptions } from "./store";
+import type { LabelledNode, Labels, ListOptions, ScanOptions, Store, StoreNode, StoreOp, WriteOptions } from "./store";
 import {
   Attr,
   DefaultShards,
@@ -76,6 +76,9 @@ const MaxTransactOps = 100;
 /** Up to this many known label names, a write's guard lists every allowed stored label set (IN takes 100). */
 const MaxEnumeratedLabelNames = 6;
 const MaxAttempts = 5;
+/** BatchGetItem's limit per request. */
+const MaxBatchGetKeys = 100;
+const BatchGetConcurrency = 8;
 const SweepConcurrency = 16;
 const LabelNamePattern = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -160,6 +163,35 @@ function isLive(item: Item | undefined, nowMs: number): item is Item {
   if (!item) return false;
   const expiresAtMs = expiresAtMsOf(item);
   return expiresAtMs === undefined || expiresAtMs > nowMs;
+}
+
+interface Projected {
+  expression: string;
+  names: Record<string, string>;
+}
+
+/** A ProjectionExpression over placeholders: `key` and `value` are reserved words. */
+function projectionOf(attributes: readonly string[]): Projected {
+  const names: Record<string, string> = {};
+  attributes.forEach((attr, i) => (names[`#p${i}`] = attr));
+  return { expression: Object.keys(names).join(", "), names };
+}
+
+/** The labels `names` the item holds. */
+function labelsOf(item: Item, names: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const name of names) {
+    const v = item[LabelAttrPrefix + name]?.S;
+    if (v !== undefined) labels[name] = v;
+  }
+  return labels;
+}
+
+function labelledNode(item: Item, labelNames: readonly string[]): LabelledNode {
+  const node: LabelledNode = { key: item[Attr.key]!.S!, version: Number(item[Attr.version]!.N), labels: labelsOf(item, labelNames) };
+  const expiresAtMs = expiresAtMsOf(item);
+  if (expiresAtMs !== undefined) node.expiresAtMs = expiresAtMs;
+  return node;
 }
 
 function labelNamesOf(item: Item | undefined): string[] {
@@ -334,21 +366,62 @@ export class DynamoStore implements Store {
   // list's recursive read, streamed: each page is filtered for expiry and visited before the next
   // page of its shard is requested, so memory is bounded by pages in flight, not by the directory.
   async forEachNode(prefix: string, visit: (nodes: StoreNode[]) => void | Promise<void>, options: ScanOptions = {}): Promise<void> {
+    const projection = options.withoutLabels ? projectionOf([Attr.key, Attr.value, Attr.version, Attr.expiresAtMs]) : undefined;
+    await this.scan(prefix, projection, (items) => visit(items.map((item) => this.toNode(item))));
+  }
+
+  // A projection: DynamoDB still reads whole items, but neither sends the values nor does this decode them.
+  async forEachLabelledNode(prefix: string, labelNames: readonly string[], visit: (nodes: LabelledNode[]) => void | Promise<void>): Promise<void> {
+    for (const name of labelNames) {
+      if (!LabelNamePattern.test(name)) throw new RangeError(`invalid label name ${JSON.stringify(name)}`);
+    }
+    const projection = projectionOf([Attr.key, Attr.version, Attr.expiresAtMs, ...labelNames.map((name) => LabelAttrPrefix + name)]);
+    await this.scan(prefix, projection, (items) => visit(items.map((item) => labelledNode(item, labelNames))));
+  }
+
+  // BatchGetItem, 100 keys a request and the requests in parallel; keys DynamoDB leaves unprocessed
+  // (throttling, the 16 MB response limit) are asked for again after a short backoff.
+  async getMany(keys: readonly string[]): Promise<Map<string, StoreNode>> {
+    const found = new Map<string, StoreNode>();
+    const unique = [...new Set(keys)];
+    const requests: Item[][] = [];
+    for (let i = 0; i < unique.length; i += MaxBatchGetKeys) {
+      requests.push(unique.slice(i, i + MaxBatchGetKeys).map((key) => {
+        const { pk, sk } = this.locate(key);
+        return { [Attr.pk]: str(pk), [Attr.sk]: str(sk) };
+      }));
+    }
+    await forEachLimited(requests, BatchGetConcurrency, async (batch) => {
+      let pending: Item[] = batch;
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > 1) {
+          if (attempt > MaxAttempts) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${MaxAttempts} attempts`);
+          await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * Math.random()));
+        }
+        const out = await this.client.call("BatchGetItem", {
+          RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+        });
+        const now = this.clock.nowMs();
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          if (isLive(item, now)) found.set(item[Attr.key]!.S!, this.toNode(item));
+        }
+        pending = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    });
+    return found;
+  }
+
+  /** The recursive read below `prefix`, a page of live items at a time. */
+  private async scan(prefix: string, projection: Projected | undefined, onItems: (items: Item[]) => void | Promise<void>): Promise<void> {
     const dir = prefix.replace(/\/+$/, "");
     const segments = dir.split("/");
     if (segments[0] !== "" || segments.slice(1).some((s) => s === "")) return;
     const depth = segments.length - 1;
-    const projection = options.withoutLabels
-      ? {
-          ProjectionExpression: "#key, #value, #version, #expiresAtMs",
-          names: { "#key": Attr.key, "#value": Attr.value, "#version": Attr.version, "#expiresAtMs": Attr.expiresAtMs },
-        }
-      : undefined;
     const query = (input: QueryInput): QueryInput =>
       projection
         ? {
             ...input,
-            ProjectionExpression: projection.ProjectionExpression,
+            ProjectionExpression: projection.expression,
             ExpressionAttributeNames: { ...input.ExpressionAttributeNames, ...projection.names },
           }
         : input;
@@ -356,8 +429,8 @@ export class DynamoStore implements Store {
     const visitLive = async (items: Item[]) => {
       if (items.length > 0) seen = true;
       const now = this.clock.nowMs();
-      const nodes = items.filter((item) => isLive(item, now)).map((item) => this.toNode(item));
-      if (nodes.length > 0) await visit(nodes);
+      const live = items.filter((item) => isLive(item, now));
+      if (live.length > 0) await onItems(live);
     };
     const rootPages = (root: string) =>
       Promise.all(
@@ -687,14 +760,7 @@ export class DynamoStore implements Store {
     const expiresAtMs = expiresAtMsOf(item);
     if (expiresAtMs !== undefined) node.expiresAtMs = expiresAtMs;
     const names = this.learnLabels(item);
-    if (names.length > 0) {
-      const labels: Record<string, string> = {};
-      for (const name of names) {
-        const v = item[LabelAttrPrefix + name]?.S;
-        if (v !== undefined) labels[name] = v;
-      }
-      node.labels = labels;
-    }
+    if (names.length > 0) node.labels = labelsOf(item, names);
     return node;
   }
 

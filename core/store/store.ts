@@ -14,6 +14,15 @@ export interface StoreNode {
   labels?: Labels;
 }
 
+/** A node without its value: what a reader needs whose labels tell it enough. */
+export interface LabelledNode {
+  key: string;
+  version: number;
+  expiresAtMs?: number;
+  /** Only the labels asked for, and only those the node has. */
+  labels: Labels;
+}
+
 export interface WriteOptions {
   /** etcd TTL in seconds; 0 or absent = never expires (and clears any previous TTL). */
   ttlSeconds?: number;
@@ -62,6 +71,13 @@ export interface Store {
    * in any order; the next page of a shard is read only once `visit` has returned for the previous one.
    */
   forEachNode(prefix: string, visit: (nodes: StoreNode[]) => void | Promise<void>, options?: ScanOptions): Promise<void>;
+  /**
+   * forEachNode reading only each node's key, version, expiry and the named labels, never its value:
+   * for callers that trust labels written beside the value in the same write (convergence).
+   */
+  forEachLabelledNode(prefix: string, labelNames: readonly string[], visit: (nodes: LabelledNode[]) => void | Promise<void>): Promise<void>;
+  /** Many etcd GETs in as few strongly consistent reads as the store allows; absent and expired keys are left out. */
+  getMany(keys: readonly string[]): Promise<Map<string, StoreNode>>;
   /** etcd create (put-if-absent). Throws KeyExistsError carrying the current node. */
   create(key: string, value: Uint8Array, options?: WriteOptions): Promise<StoreNode>;
   /** etcd set: unconditional put. */

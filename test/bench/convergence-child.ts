@@ -1,40 +1,72 @@
 // Run by convergence.ts in a fresh `node --expose-gc --import tsx` process, so that the memory it
-// reports is the pass's own. Bare reads of the desired and actual roots before and after one LRP
-// convergence pass (memory sampled while it runs), then passes with nothing left to repair alternated
-// with bare reads. Prints one JSON line.
+// reports is the pass's own. Three rounds of: the mess seeded again (the first round's was seeded by
+// the parent), bare reads of the desired and actual roots right before and after one LRP convergence
+// pass (memory sampled while it runs). A round's ratio is its pass over the median of its own bare
+// reads; the round with the median ratio is reported. DynamoDB Local reads several times slower for a
+// while after a bulk load, and by rounds the pass and its limit are always measured in the same weather.
+// Then passes with nothing left to repair, alternated with bare reads. Prints one JSON line.
 import { getHeapStatistics } from "node:v8";
-import { convergeLRPs } from "../../core/convergence/lrp-convergence";
+import { convergeLRPs, type LRPConvergenceReport } from "../../core/convergence/lrp-convergence";
 import { ActualLRPRoot, DesiredLRPRoot } from "../../core/store/keys";
+import { prepareConvergence } from "./convergence";
 import { bareRead, benchContext, median, timed } from "./harness";
 
 const endpoint = process.env.BENCH_ENDPOINT!;
 const tableName = process.env.BENCH_TABLE!;
+const prefix = process.env.BENCH_PREFIX!;
+const count = Number(process.env.BENCH_COUNT);
+const ROUNDS = 3;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 const bench = benchContext(endpoint, tableName);
 const roots = [DesiredLRPRoot, ActualLRPRoot];
 const bare = async () => (await timed(() => bareRead(bench.store.client, tableName, roots))).ms;
 
-// Warm-up: right after a bulk load DynamoDB Local reads several times slower for a while.
-for (let i = 0; i < 3; i++) await bare();
-const bareMs = [await bare(), await bare()];
+/** Bare reads until two in a row agree within 15 % (at most 8): DynamoDB Local settling after the load. */
+async function settle(): Promise<void> {
+  let previous = await bare();
+  for (let i = 0; i < 7; i++) {
+    const next = await bare();
+    if (Math.abs(next - previous) <= 0.15 * Math.min(next, previous)) return;
+    previous = next;
+  }
+}
 
-gc();
-gc();
-const baselineRss = process.memoryUsage.rss();
-const baselineHeap = getHeapStatistics().used_heap_size;
-let peakHeap = baselineHeap;
-const sampler = setInterval(() => {
-  const used = getHeapStatistics().used_heap_size;
-  if (used > peakHeap) peakHeap = used;
-}, 2);
-bench.counting.total.clear();
-const pass = await timed(() => convergeLRPs(bench.ctx));
-clearInterval(sampler);
-peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size);
-const calls = bench.counting.total.summary();
+interface Round {
+  passMs: number;
+  bareMs: number[];
+  ratio: number;
+  report: LRPConvergenceReport;
+  calls: Record<string, number>;
+}
+
+const baselineRss: number[] = [];
+let peakHeapGrowth = 0;
+const rounds: Round[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  if (round > 0) await prepareConvergence(bench, prefix, count);
+  await settle();
+  const bareMs = [await bare(), await bare()];
+  gc();
+  gc();
+  baselineRss.push(process.memoryUsage.rss());
+  const baselineHeap = getHeapStatistics().used_heap_size;
+  let peakHeap = baselineHeap;
+  const sampler = setInterval(() => {
+    const used = getHeapStatistics().used_heap_size;
+    if (used > peakHeap) peakHeap = used;
+  }, 2);
+  bench.counting.total.clear();
+  const pass = await timed(() => convergeLRPs(bench.ctx));
+  clearInterval(sampler);
+  peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size);
+  peakHeapGrowth = Math.max(peakHeapGrowth, peakHeap - baselineHeap);
+  const calls = bench.counting.total.summary();
+  bareMs.push(await bare(), await bare());
+  rounds.push({ passMs: pass.ms, bareMs, ratio: pass.ms / median(bareMs), report: pass.result, calls });
+}
 const peakRss = process.resourceUsage().maxRSS * 1024;
-bareMs.push(await bare(), await bare());
+const chosen = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(ROUNDS / 2)]!;
 
 const steadyPassMs: number[] = [];
 const steadyBareMs: number[] = [];
@@ -43,7 +75,7 @@ for (let i = 0; i < 3; i++) {
   steadyBareMs.push(await bare());
 }
 
-const report = pass.result as unknown as Record<string, number>;
+const report = chosen.report as unknown as Record<string, number>;
 const repairs = ["missing", "extra", "undesired", "crashedRestarted", "staleUnclaimed", "lostCell", "invalidActualsDeleted", "invalidDesiredsDeleted"].reduce(
   (n, k) => n + (report[k] ?? 0),
   0,
@@ -51,19 +83,23 @@ const repairs = ["missing", "extra", "undesired", "crashedRestarted", "staleUncl
 const out = {
   desiredLRPs: report.desiredLRPs,
   actualLRPs: report.actualLRPs,
-  passMs: pass.ms,
-  bareMs: median(bareMs),
-  ratio: pass.ms / median(bareMs),
+  passMs: chosen.passMs,
+  bareMs: median(chosen.bareMs),
+  ratio: chosen.ratio,
   steadyPassMs: median(steadyPassMs),
   steadyBareMs: median(steadyBareMs),
   steadyRatio: median(steadyPassMs) / median(steadyBareMs),
   repairs,
-  baselineRssMB: baselineRss / 2 ** 20,
+  baselineRssMB: median(baselineRss) / 2 ** 20,
   peakRssMB: peakRss / 2 ** 20,
-  peakHeapGrowthMB: (peakHeap - baselineHeap) / 2 ** 20,
-  calls,
+  peakHeapGrowthMB: peakHeapGrowth / 2 ** 20,
+  calls: chosen.calls,
   report,
-  samples: { bareMs, steadyPassMs, steadyBareMs },
+  samples: {
+    rounds: rounds.map((r) => ({ passMs: r.passMs, bareMs: r.bareMs, ratio: r.ratio, repairs: r.report })),
+    steadyPassMs,
+    steadyBareMs,
+  },
 };
 process.stdout.write(`${JSON.stringify(out)}\n`);
 process.exit(0);

@@ -35,7 +35,7 @@ export interface ConvergenceResult {
   actualLRPs: number;
   passMs: number;
   bareMs: number;
-  /** pass / bare read of the same items (bare reads just before and after it); the goal is ≤ 1.5. */
+  /** pass / bare read of the same items (bare reads just before and after it), the median of three rounds; the goal is ≤ 1.5. */
   ratio: number;
   /** A pass over the same items once they are consistent (nothing to repair): the gathering alone. */
   steadyPassMs: number;
@@ -50,7 +50,7 @@ export interface ConvergenceResult {
   calls: Record<string, number>;
   report: Record<string, number>;
   expected: ExpectedRepairs;
-  samples: { bareMs: number[]; steadyPassMs: number[]; steadyBareMs: number[] };
+  samples: { rounds: { passMs: number; bareMs: number[]; ratio: number; repairs: Record<string, number> }[]; steadyPassMs: number[]; steadyBareMs: number[] };
 }
 
 const NOW_NS = () => BigInt(Date.now()) * 1_000_000n;
@@ -141,12 +141,12 @@ export async function prepareConvergence(bench: BenchContext, prefix: string, co
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Runs convergence-child.ts in a fresh Node process (with --expose-gc) and returns what it measured. */
-export function measureConvergence(endpoint: string, tableName: string, expected: ExpectedRepairs): Promise<ConvergenceResult> {
+export function measureConvergence(endpoint: string, tableName: string, prefix: string, count: number, expected: ExpectedRepairs): Promise<ConvergenceResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       ["--expose-gc", "--import", "tsx", join(here, "convergence-child.ts")],
-      { env: { ...process.env, BENCH_ENDPOINT: endpoint, BENCH_TABLE: tableName }, maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
+      { env: { ...process.env, BENCH_ENDPOINT: endpoint, BENCH_TABLE: tableName, BENCH_PREFIX: prefix, BENCH_COUNT: String(count) }, maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
       (error, stdout, stderr) => {
         if (stderr) process.stderr.write(stderr);
         if (error) return reject(error);

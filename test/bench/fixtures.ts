@@ -24,6 +24,7 @@ import { Attr, LabelAttrPrefix } from "../../core/store/dynamo-table";
 import { actualLRPInstanceKey, desiredLRPKey, taskKey } from "../../core/store/keys";
 import type { Labels } from "../../core/store/store";
 import { encodeTask, taskWriteOptions } from "../../core/tasks";
+import { desiredLRPWriteOptions } from "../../core/desired-lrps";
 
 export const DOMAIN = "cf-apps";
 export const CELLS = 1000;
@@ -134,7 +135,7 @@ export interface PlainNode {
 export const desiredNode = (lrp: DesiredLRP): PlainNode => ({
   key: desiredLRPKey(lrp.processGuid),
   value: encodeRecord(DesiredLRPSchema, lrp),
-  labels: { domain: lrp.domain },
+  labels: desiredLRPWriteOptions(lrp).labels,
 });
 
 export const actualNode = (lrp: ActualLRP): PlainNode => ({

@@ -101,7 +101,7 @@ function printTable(r: Results): void {
   if (r.convergence) {
     const c = r.convergence;
     rows.push([
-      `LRP convergence pass @${c.actualLRPs} actual / ${c.desiredLRPs} desired, ${c.repairs} repairs`,
+      `LRP convergence pass @${c.actualLRPs} actual / ${c.desiredLRPs} desired, ${c.repairs} repairs (median of ${c.samples.rounds.length} rounds)`,
       `${f0(c.passMs)} ms`,
       `${f0(c.bareMs)} ms bare read`,
       f2(c.ratio),
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
     });
     await section("convergence", results, async () => {
       const expected = await prepareConvergence(bench, PREFIX, LARGE);
-      results.convergence = await measureConvergence(ddb.endpoint, bench.tableName, expected);
+      results.convergence = await measureConvergence(ddb.endpoint, bench.tableName, PREFIX, LARGE, expected);
     });
   } finally {
     await ddb.stop();

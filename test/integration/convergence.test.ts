@@ -11,7 +11,10 @@ import { ManualClock } from "../../core/clock";
 import type { BBSContext } from "../../core/context";
 import { convergeLRPs, type LRPConvergenceReport } from "../../core/convergence/lrp-convergence";
 import { CellDisappearedReason, NotStartedReason, convergeTasks } from "../../core/convergence/task-convergence";
+import { desireLRP, updateDesiredLRP } from "../../core/desired-lrps";
 import { upsertDomain } from "../../core/domains";
+import { create } from "@bufbuild/protobuf";
+import { DesiredLRPUpdateSchema } from "../../core/gen/models/desired_lrp_pb";
 import type { LogData, Logger } from "../../core/logger";
 import { ActualLRPState } from "../../core/models/actual-lrp";
 import { reactToChanges } from "../../core/store-change-reactors";
@@ -31,6 +34,7 @@ import {
   instanceOp,
   load,
   rawOp,
+  unlabelledDesiredOp,
   task,
   taskOp,
 } from "../support/convergence-fixtures";
@@ -119,7 +123,8 @@ function seeder(nowNs: bigint) {
 }
 
 /**
- * 100 desired LRPs (90 in a fresh domain, 9 in a stale one, 1 that no longer validates) and exactly
+ * 101 desired LRPs (90 in a fresh domain, 9 in a stale one, 1 that no longer validates, 1 valid one written
+ * before records carried the instances label) and exactly
  * 10,000 actual LRP records, with every inconsistency convergence repairs and every one it must leave.
  */
 function seedTenThousand(nowNs: bigint) {
@@ -179,10 +184,16 @@ function seedTenThousand(nowNs: bigint) {
     instance(guid, 82, Crashed, "unclaimed", { domain: STALE, crashCount: 3, sinceNs: ago(31n) });
   }
 
-  // A desired LRP that no longer validates is deleted, and its instances are then undesired.
+  // A desired LRP that no longer validates is deleted, and its instances are then undesired. Only a
+  // record without the instances label (written before it existed) is validated by convergence; one
+  // written since was validated by the write that labelled it.
   const bad = desiredLRP("bad-desired", 20, FRESH);
   bad.rootFs = "";
-  seeded.ops.push(desiredOp(bad));
+  seeded.ops.push(unlabelledDesiredOp(bad));
+  // A valid record from before the label: read in full, and converged like any other.
+  seeded.ops.push(unlabelledDesiredOp(desiredLRP("old-desired", 2, FRESH)));
+  instance("old-desired", 0, Running, "unchanged");
+  missing("old-desired", 1);
   for (let index = 0; index < 20; index++) seeded.stops.add(instance("bad-desired", index, Running, "unchanged"));
 
   for (let u = 0; u < 3; u++) {
@@ -202,13 +213,13 @@ function seedTenThousand(nowNs: bigint) {
   return seeded;
 }
 
-const AUCTIONED = 35 + (40 + 5 + 9) + 39 + 45;
+const AUCTIONED = 35 + 1 + (40 + 5 + 9) + 39 + 45;
 
 function expectedCounts(): Partial<LRPConvergenceReport> {
   return {
-    desiredLRPs: 99,
+    desiredLRPs: 100,
     actualLRPs: 10_000 - 15 - 10,
-    missing: 20 + 5 + 5 + 5,
+    missing: 20 + 5 + 5 + 5 + 1,
     lostCell: 40 + 5 + 5 + 9,
     crashedRestarted: 30 + 9,
     staleUnclaimed: 40 + 5,
@@ -279,7 +290,7 @@ function checkFinalState(seeded: Seeded, nodes: Map<string, StoreNode>, nowNs: b
   return auctioned;
 }
 
-describe("LRP convergence of 10,000 actual LRPs across 100 desired LRPs", () => {
+describe("LRP convergence of 10,000 actual LRPs across 101 desired LRPs", () => {
   let w: World;
   let seeded: Seeded;
   let report: LRPConvergenceReport;
@@ -313,8 +324,8 @@ describe("LRP convergence of 10,000 actual LRPs across 100 desired LRPs", () => 
     const done = w.logs.filter((l) => l.message === "converge-lrps.done");
     expect(done).toHaveLength(1);
     expect(done[0]!.data).toMatchObject({
-      desired_lrps: 99,
-      missing: 35,
+      desired_lrps: 100,
+      missing: 36,
       lost_cell: 59,
       crashed_restarted: 39,
       stale_unclaimed: 45,
@@ -340,7 +351,8 @@ describe("LRP convergence of 10,000 actual LRPs across 100 desired LRPs", () => 
     for (const s of starts) {
       expect(s.indices).toEqual([...s.indices].sort((a, b) => a - b));
       expect(s.desiredLRP.rootFs).toBe("docker:///cloudfoundry/grace");
-      expect(s.desiredLRP.instances).toBe(s.desiredLRP.processGuid.startsWith("stale-") ? 80 : 100);
+      const guid = s.desiredLRP.processGuid;
+      expect(s.desiredLRP.instances).toBe(guid.startsWith("stale-") ? 80 : guid === "old-desired" ? 2 : 100);
     }
     expect(w.auctioneer.auctionedIndices).toHaveLength(AUCTIONED);
     expect(new Set(w.auctioneer.auctionedIndices)).toEqual(checkFinalState(seeded, after, nowNs));
@@ -408,6 +420,23 @@ function seedContended(nowNs: bigint) {
   for (let index = 0; index < 10; index++) instance("orphan", index, index < 5 ? Unclaimed : Crashed, "gone", { crashCount: 3 });
   return seeded;
 }
+
+describe("convergence after desire and update through the BBS", () => {
+  it("works from the instance count each write labels the desired LRP with, the latest one included", async () => {
+    const w = await world();
+    await desireLRP(w.ctx, desiredLRP("scaled", 2, FRESH));
+    await updateDesiredLRP(w.ctx, "scaled", create(DesiredLRPUpdateSchema, { instances: 4 }));
+    await w.store.delete(actualLRPInstanceKey("scaled", 3));
+    const report = await convergeLRPs(w.ctx);
+    // Judged by the count desired before the update, index 3 would not be missing and 2 would be extra.
+    expect(report).toMatchObject({ desiredLRPs: 1, actualLRPs: 3, missing: 1, extra: 0, invalidDesiredsDeleted: 0 });
+    expect((await w.store.get(actualLRPInstanceKey("scaled", 3))).key).toBe(actualLRPInstanceKey("scaled", 3));
+
+    await updateDesiredLRP(w.ctx, "scaled", create(DesiredLRPUpdateSchema, { instances: 1 }));
+    await w.store.delete(actualLRPInstanceKey("scaled", 0));
+    expect(await convergeLRPs(w.ctx)).toMatchObject({ missing: 1, extra: 0 });
+  });
+});
 
 describe("two LRP convergence passes at once", () => {
   it("repair each instance once, auction each index once, and end in the state one pass leaves", async () => {

@@ -152,3 +152,34 @@ describe("DynamoDB calls per read", () => {
     expect(calls.summary()).toEqual({ "Query(consistent)": pages });
   }, 120_000);
 });
+
+describe("DynamoDB calls of an LRP convergence pass", () => {
+  // Per pass: the desired LRPs' labels, the actual LRPs, the cells before and after them, the domains.
+  const rootReads = 5 * SHARDS;
+
+  it("with nothing to repair: one Query per shard page of each root, and not one desired LRP record read", async () => {
+    await invoke("UpsertDomain", { domain: DOMAIN, ttl: 60 });
+    await desire("pg-a", 2);
+    await desire("pg-b", 1);
+    expect(await callsOf("ConvergeLRPs", {})).toEqual({ "Query(consistent)": rootReads });
+  });
+
+  it("with repairs: one batched read of the desired LRPs they need, one conditional write each, no single-item read", async () => {
+    await invoke("UpsertDomain", { domain: DOMAIN, ttl: 60 });
+    await desire("pg-a", 2);
+    await desire("pg-b", 1);
+    await desire("pg-c", 1);
+    await bench.store.delete(`${actualLRPProcessDir("pg-a")}/1/instance`);
+    await bench.store.delete(`${actualLRPProcessDir("pg-b")}/0/instance`);
+    // Nobody desires this one, and its UNCLAIMED record is simply deleted.
+    await bulkLoad(bench.store.client, bench.tableName, SHARDS, [actualNode(actualLRP("pg-gone", 0, { state: ActualLRPState.Unclaimed, sinceNs: BigInt(Date.now()) * 1_000_000n }))]);
+    const auctionedBefore = bench.collaborators.auctionedIndices;
+    expect(await callsOf("ConvergeLRPs", {})).toEqual({
+      "BatchGetItem(consistent)": 1,
+      "DeleteItem(conditional)": 1,
+      "Query(consistent)": rootReads,
+      "UpdateItem(conditional)": 2,
+    });
+    expect(bench.collaborators.auctionedIndices - auctionedBefore).toBe(2);
+  });
+});

@@ -420,6 +420,36 @@ export function describeStoreContract(name: string, makeStore: MakeStore, option
         const bare = await visited("/v1/actual/pg-1", true);
         expect(bare.map((n) => [n.key, text(n.value), n.labels])).toEqual([[actualLRPInstanceKey("pg-1", 0), "i", undefined]]);
       });
+
+      it("forEachLabelledNode visits the same live nodes with only the labels asked for, and no value", async () => {
+        const { store, clock } = await setup();
+        const a = await store.create(desiredLRPKey("pg-a"), bytes("a"), { labels: { domain: "cf-apps", instances: "3", other: "x" } });
+        await store.create(desiredLRPKey("pg-b"), bytes("b"));
+        await store.create(desiredLRPKey("pg-gone"), bytes("g"), { ttlSeconds: 1, labels: { domain: "cf-apps" } });
+        clock.advance(1_000);
+        const visited: unknown[] = [];
+        await store.forEachLabelledNode("/v1/desired", ["domain", "instances"], (page) => void visited.push(...page));
+        expect(visited.sort((x, y) => ((x as { key: string }).key < (y as { key: string }).key ? -1 : 1))).toEqual([
+          { key: desiredLRPKey("pg-a"), version: a.version, labels: { domain: "cf-apps", instances: "3" } },
+          { key: desiredLRPKey("pg-b"), version: expect.any(Number), labels: {} },
+        ]);
+        await expect(store.forEachLabelledNode("/v1/desired", ["no spaces"], () => {})).rejects.toThrow(RangeError);
+      });
+    });
+
+    describe("getMany", () => {
+      it("returns every live node asked for across shards and batches, leaving out absent and expired keys", async () => {
+        const { store, clock } = await setup();
+        const keys = Array.from({ length: 230 }, (_, i) => desiredLRPKey(`pg-${i}`));
+        await load(store, keys.map((key) => ({ key, value: bytes(key) })));
+        await store.create(desiredLRPKey("pg-expiring"), bytes("e"), { ttlSeconds: 1, labels: { domain: "d" } });
+        clock.advance(1_000);
+        const found = await store.getMany([...keys, keys[0]!, desiredLRPKey("pg-missing"), desiredLRPKey("pg-expiring")]);
+        expect([...found.keys()].sort()).toEqual([...keys].sort());
+        for (const key of keys) expect(text(found.get(key)!.value)).toBe(key);
+        expect(found.get(keys[7]!)).toEqual(await store.get(keys[7]!));
+        expect((await store.getMany([])).size).toBe(0);
+      });
     });
 
     describe("transact", () => {

@@ -14,6 +14,7 @@ import { DesiredLRPSchema, type DesiredLRP } from "../../core/gen/models/desired
 import { ModificationTagSchema } from "../../core/gen/models/modification_tag_pb";
 import { TaskDefinitionSchema, TaskSchema, Task_State, type Task } from "../../core/gen/models/task_pb";
 import { actualLRPWriteOptions, encodeActualLRP } from "../../core/actual-lrps";
+import { desiredLRPWriteOptions } from "../../core/desired-lrps";
 import type { ReadRecord } from "../../core/actual-lrp-lifecycle";
 import type { AuctioneerClient, LRPStartRequest } from "../../core/collaborators/auctioneer";
 import type { RepClient } from "../../core/collaborators/rep";
@@ -110,6 +111,13 @@ export const cellPresence = (cellId: string, repAddress = "http://127.0.0.1:1"):
 
 // Store ops that write records exactly as the BBS would, without its validation.
 export const desiredOp = (lrp: DesiredLRP): StoreOp => ({
+  op: "create",
+  key: desiredLRPKey(lrp.processGuid),
+  value: encodeRecord(DesiredLRPSchema, lrp),
+  options: desiredLRPWriteOptions(lrp),
+});
+/** A desired LRP as a BBS wrote it before records were labelled with their instance count. */
+export const unlabelledDesiredOp = (lrp: DesiredLRP): StoreOp => ({
   op: "create",
   key: desiredLRPKey(lrp.processGuid),
   value: encodeRecord(DesiredLRPSchema, lrp),

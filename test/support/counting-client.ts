@@ -82,6 +82,7 @@ export interface CountingClient {
 
 function describeCall(name: string, input: Record<string, unknown>): Omit<CallKind, "conditionFailed"> {
   let conditional = typeof input.ConditionExpression === "string";
+  let consistent = input.ConsistentRead === true;
   let items = 1;
   if (name === "TransactWriteItems") {
     const actions = (input.TransactItems as Record<string, { ConditionExpression?: string }>[] | undefined) ?? [];
@@ -90,8 +91,10 @@ function describeCall(name: string, input: Record<string, unknown>): Omit<CallKi
   } else if (name === "BatchWriteItem" || name === "BatchGetItem") {
     const requests = (input.RequestItems as Record<string, unknown[] | { Keys?: unknown[] }> | undefined) ?? {};
     items = Object.values(requests).reduce<number>((n, r) => n + (Array.isArray(r) ? r.length : (r.Keys?.length ?? 0)), 0);
+    // A batch read sets ConsistentRead per table.
+    if (name === "BatchGetItem") consistent = Object.values(requests).every((r) => !Array.isArray(r) && (r as { ConsistentRead?: boolean }).ConsistentRead === true);
   }
-  return { command: name, consistent: input.ConsistentRead === true, conditional, items };
+  return { command: name, consistent, conditional, items };
 }
 
 const scope = new AsyncLocalStorage<CallTally>();
