@@ -1324,11 +1324,13 @@ function writeDelimitedHeader(w: Writer, fieldNo: number, len: number): void {
  * given as bytes: an element is either the canonical bytes of the element message itself, or (for a
  * wrapper such as ActualLRPGroup) the canonical bytes of its message fields. Equals encodeMessage of
  * the decoded equivalent. Throws if the schema writes anything for an otherwise empty message.
+ * `allocate` must return exactly `size` writable bytes (the result is written into them).
  */
 export function encodeListResponse<Desc extends DescMessage>(
   schema: Desc,
   listField: string,
   elements: readonly (Uint8Array | EncodedElement)[],
+  allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size),
 ): Uint8Array {
   const plan = planFor(schema);
   const f = plan.fields.find((x) => x.name === listField);
@@ -1349,7 +1351,8 @@ export function encodeListResponse<Desc extends DescMessage>(
     sizes[i] = len;
     total += delimitedSize(f.no, len);
   }
-  const w = new Writer(total);
+  const w = new Writer(0);
+  w.buf = allocate(total);
   for (let i = 0; i < elements.length; i++) {
     const e = elements[i]!;
     writeDelimitedHeader(w, f.no, sizes[i]!);

@@ -9,7 +9,7 @@ export const handler = bbsHandler(
   async (request, ctx) => {
     const list = await actualLRPGroupListByProcessGuid(ctx, request.processGuid);
     return encodedResponse(
-      () => encodeListResponse(ActualLRPGroupsResponseSchema, "actualLrpGroups", list.encoded()),
+      (allocate) => encodeListResponse(ActualLRPGroupsResponseSchema, "actualLrpGroups", list.encoded(), allocate),
       () => ({ actualLrpGroups: list.groups() }),
     );
   },

@@ -7,7 +7,7 @@ import { bbsHandler, encodedResponse } from "../_shared/bbs-handler";
 export const handler = bbsHandler("ActualLRPGroups", { request: ActualLRPGroupsRequestSchema, response: ActualLRPGroupsResponseSchema }, async (request, ctx) => {
   const list = await actualLRPGroupList(ctx, { domain: request.domain, cellId: request.cellId });
   return encodedResponse(
-    () => encodeListResponse(ActualLRPGroupsResponseSchema, "actualLrpGroups", list.encoded()),
+    (allocate) => encodeListResponse(ActualLRPGroupsResponseSchema, "actualLrpGroups", list.encoded(), allocate),
     () => ({ actualLrpGroups: list.groups() }),
   );
 });

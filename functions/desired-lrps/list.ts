@@ -7,7 +7,7 @@ import { bbsHandler, encodedResponse } from "../_shared/bbs-handler";
 export const handler = bbsHandler("DesiredLRPs", { request: DesiredLRPsRequestSchema, response: DesiredLRPsResponseSchema }, async (request, ctx) => {
   const list = await desiredLRPList(ctx, { domain: request.domain });
   return encodedResponse(
-    () => encodeListResponse(DesiredLRPsResponseSchema, "desiredLrps", list.encoded()),
+    (allocate) => encodeListResponse(DesiredLRPsResponseSchema, "desiredLrps", list.encoded(), allocate),
     () => ({ desiredLrps: list.lrps() }),
   );
 });

@@ -7,7 +7,7 @@ import { bbsHandler, encodedResponse } from "../_shared/bbs-handler";
 export const handler = bbsHandler("Tasks", { request: TasksRequestSchema, response: TasksResponseSchema }, async (request, ctx) => {
   const list = await taskList(ctx, { domain: request.domain, cellId: request.cellId });
   return encodedResponse(
-    () => encodeListResponse(TasksResponseSchema, "tasks", list.encoded()),
+    (allocate) => encodeListResponse(TasksResponseSchema, "tasks", list.encoded(), allocate),
     () => ({ tasks: list.tasks() }),
   );
 });

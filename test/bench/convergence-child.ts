@@ -9,7 +9,7 @@ import { getHeapStatistics } from "node:v8";
 import { convergeLRPs, type LRPConvergenceReport } from "../../core/convergence/lrp-convergence";
 import { ActualLRPRoot, DesiredLRPRoot } from "../../core/store/keys";
 import { prepareConvergence } from "./convergence";
-import { bareRead, benchContext, median, timed } from "./harness";
+import { bareRead, benchContext, median, settle, timed } from "./harness";
 
 const endpoint = process.env.BENCH_ENDPOINT!;
 const tableName = process.env.BENCH_TABLE!;
@@ -21,16 +21,6 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const bench = benchContext(endpoint, tableName);
 const roots = [DesiredLRPRoot, ActualLRPRoot];
 const bare = async () => (await timed(() => bareRead(bench.store.client, tableName, roots))).ms;
-
-/** Bare reads until two in a row agree within 15 % (at most 8): DynamoDB Local settling after the load. */
-async function settle(): Promise<void> {
-  let previous = await bare();
-  for (let i = 0; i < 7; i++) {
-    const next = await bare();
-    if (Math.abs(next - previous) <= 0.15 * Math.min(next, previous)) return;
-    previous = next;
-  }
-}
 
 interface Round {
   passMs: number;
@@ -45,7 +35,7 @@ let peakHeapGrowth = 0;
 const rounds: Round[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   if (round > 0) await prepareConvergence(bench, prefix, count);
-  await settle();
+  await settle(bench.store.client, tableName, roots);
   const bareMs = [await bare(), await bare()];
   gc();
   gc();

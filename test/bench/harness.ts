@@ -181,6 +181,20 @@ export async function bareRead(client: DynamoDBCaller, tableName: string, roots:
   return { items, pages };
 }
 
+/**
+ * Bare reads of `roots` until two in a row agree within 15 % (at most 8): DynamoDB Local reads several
+ * times slower for a while after a bulk load, and a measurement then compares two kinds of weather.
+ */
+export async function settle(client: DynamoDBCaller, tableName: string, roots: string[]): Promise<void> {
+  const bare = async () => (await timed(() => bareRead(client, tableName, roots))).ms;
+  let previous = await bare();
+  for (let i = 0; i < 7; i++) {
+    const next = await bare();
+    if (Math.abs(next - previous) <= 0.15 * Math.min(next, previous)) return;
+    previous = next;
+  }
+}
+
 export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; result: T }> {
   const started = performance.now();
   const result = await fn();

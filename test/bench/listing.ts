@@ -15,7 +15,7 @@ import { TaskSchema } from "../../core/gen/models/task_pb";
 import { encodeListResponse, encodeMessage } from "../../core/models/codec";
 import { decodeRecord } from "../../core/records";
 import { parseKey } from "../../core/store/keys";
-import { bareRead, invokeRaw, log, median, timed, type BenchContext } from "./harness";
+import { bareRead, invokeRaw, log, median, settle, timed, type BenchContext } from "./harness";
 
 export interface ListingResult {
   resource: "actual_lrp_groups" | "desired_lrps" | "tasks";
@@ -106,8 +106,7 @@ export async function measureListings(bench: BenchContext, expected: number, rou
   for (const r of resources) {
     const client = bench.store.client;
     // Warm-up: JIT, sockets, and DynamoDB Local, which reads slowly for a while after a bulk load.
-    await bareRead(client, bench.tableName, [r.root]);
-    await bareRead(client, bench.tableName, [r.root]);
+    await settle(client, bench.tableName, [r.root]);
     const warm = await bareRead(client, bench.tableName, [r.root]);
     if (warm.items !== expected) throw new Error(`${r.resource}: expected ${expected} items, the bare read found ${warm.items}`);
     const tracked = await bench.counting.track(() => invokeRaw(r.route, {}));

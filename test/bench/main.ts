@@ -197,7 +197,7 @@ async function main(): Promise<void> {
       log(`loaded up to ${LARGE} of each (${rate.toFixed(0)} items/s)`);
     }
     await section("listing", results, async () => {
-      results.listings.push(...(await measureListings(bench, LARGE, 3, true)));
+      results.listings.push(...(await measureListings(bench, LARGE, 5, true)));
     });
     await section("convergence", results, async () => {
       const expected = await prepareConvergence(bench, PREFIX, LARGE);

@@ -190,6 +190,24 @@ describe("desired LRPs", () => {
     expect(guids).toEqual(expect.arrayContaining(["list-a", "list-b"]));
   });
 
+  it("gives every one of many concurrent list requests its own complete body", async () => {
+    // List bodies are written into one buffer the process reuses: neither a longer body written
+    // meanwhile nor a shorter one may show through.
+    for (let i = 0; i < 12; i++) await desire(desiredLRP(`many-${String(i).padStart(2, "0")}`, 0, i % 3 === 0 ? "domain-many" : "domain-other"));
+    const requests = [
+      ["/v1/desired_lrps/list", pb.string(1, "domain-many")],
+      ["/v1/desired_lrps/list", pb.string(1, "")],
+      ["/v1/desired_lrps/list", pb.string(1, "domain-other")],
+      ["/v1/actual_lrp_groups/list", concat(pb.string(1, ""), pb.string(2, ""))],
+      ["/v1/tasks/list", pb.string(1, "")],
+    ] as const;
+    const alone = [];
+    for (const [path, body] of requests) alone.push(Buffer.from((await post(bbs.url, path, body)).body).toString("hex"));
+    expect(alone[0]!.length).toBeLessThan(alone[1]!.length);
+    const together = await Promise.all(Array.from({ length: 30 }, (_, i) => post(bbs.url, requests[i % requests.length]![0], requests[i % requests.length]![1])));
+    together.forEach((response, i) => expect(Buffer.from(response.body).toString("hex")).toBe(alone[i % requests.length]));
+  });
+
   it("answers ResourceNotFound for an unknown process guid", async () => {
     expect(errorOf((await getDesired("nobody")).body)?.type).toBe("ResourceNotFound");
     expect(errorOf((await update("nobody", pb.varint(1, 3))).body)?.type).toBe("ResourceNotFound");
