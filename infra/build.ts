@@ -4,7 +4,6 @@
 // start imports it. HTTP API bundles must stay within the budget; handlers not written yet are listed.
 //
 //   npm run build                      bundles into dist/<function id>/bundle.mjs (+ chunks)
-//   npm run build -- --external-sdk    the same with the AWS SDK left to the runtime, for comparison
 //   npm run build -- --strict          also fail when a handler file does not exist
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -103,7 +102,7 @@ function analyse(metafile: Metafile, entry: string): Pick<Row, "eagerBytes" | "t
   };
 }
 
-async function bundle(fn: BbsFunction, externalSdk: boolean): Promise<Row> {
+async function bundle(fn: BbsFunction): Promise<Row> {
   const { file } = handlerSource(fn.handler);
   if (!existsSync(join(root, file))) return { fn, source: file, status: "missing" };
   const outdir = join(dist, fn.id);
@@ -123,7 +122,7 @@ async function bundle(fn: BbsFunction, externalSdk: boolean): Promise<Row> {
       keepNames: Bundle.keepNames,
       mainFields: ["module", "main"],
       banner: { js: SstBanner },
-      external: externalSdk ? ["@aws-sdk/*", "@smithy/*"] : [...Bundle.external],
+      external: [...Bundle.external],
       metafile: true,
       logLevel: "silent",
     });
@@ -191,12 +190,11 @@ function printTable(rows: Row[]): void {
 
 async function main() {
   const args = new Set(process.argv.slice(2));
-  const externalSdk = args.has("--external-sdk");
   const strict = args.has("--strict");
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
 
-  const rows = await Promise.all(allFunctions(routes).map((fn) => bundle(fn, externalSdk)));
+  const rows = await Promise.all(allFunctions(routes).map((fn) => bundle(fn)));
   // One process at a time, after every build has finished, so that the timings do not compete.
   for (const row of rows) {
     if (row.status !== "ok") continue;
@@ -210,8 +208,7 @@ async function main() {
     }
   }
 
-  const sdk = externalSdk ? "AWS SDK external" : "AWS SDK bundled";
-  console.log(`Bundles in ${relative(root, dist)}/: esbuild ESM, minified, ${Bundle.esbuildTarget}, splitting, keepNames ${Bundle.keepNames}, ${sdk}`);
+  console.log(`Bundles in ${relative(root, dist)}/: esbuild ESM, minified, ${Bundle.esbuildTarget}, splitting, keepNames ${Bundle.keepNames}, no AWS SDK`);
   console.log(`Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   console.log(`Budget per HTTP API bundle: ${Budget.bytes / 1024} KB eager, ${Budget.initMs} ms init (best of ${InitRuns} fresh processes)\n`);
   printTable(rows);

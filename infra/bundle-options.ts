@@ -8,19 +8,14 @@ export const Bundle = {
   esbuildTarget: "node22",
   format: "esm",
   minify: true,
-  /**
-   * Dynamic imports become chunks that load only when reached. The AWS SDK's default credential
-   * chain imports its SSO, INI, process and web-identity providers (and the STS/SSO clients they
-   * use, ~140 KB) dynamically; on Lambda the credentials are in the environment, so those chunks
-   * never load and stay out of the cold start.
-   */
+  /** Dynamic imports become chunks that load only when reached, so they stay out of the cold start. */
   splitting: true,
   /**
    * SST's default is true: it keeps function and class `.name`s through minification, at ~8% of the
-   * bundle. Nothing here depends on them (the SDK names its errors explicitly; checked in
-   * @smithy/core, @aws-sdk/core, @bufbuild/protobuf and our code), so it is off.
+   * bundle. Nothing here depends on them (errors are told apart with instanceof, and DynamoDB errors
+   * by the exception name DynamoDB sends; checked in @bufbuild/protobuf and our code), so it is off.
    */
   keepNames: false,
-  /** The AWS SDK is bundled, not taken from the runtime: see infra/DEPLOYING.md, "Bundles". */
+  /** Nothing is left to the runtime: the functions have no AWS SDK to leave (infra/DEPLOYING.md, "Bundles"). */
   external: [] as string[],
 } as const;
