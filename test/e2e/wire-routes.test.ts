@@ -201,7 +201,7 @@ describe("desired LRPs", () => {
       ["/v1/actual_lrp_groups/list", concat(pb.string(1, ""), pb.string(2, ""))],
       ["/v1/tasks/list", pb.string(1, "")],
     ] as const;
-    const alone = [];
+    const alone: string[] = [];
     for (const [path, body] of requests) alone.push(Buffer.from((await post(bbs.url, path, body)).body).toString("hex"));
     expect(alone[0]!.length).toBeLessThan(alone[1]!.length);
     const together = await Promise.all(Array.from({ length: 30 }, (_, i) => post(bbs.url, requests[i % requests.length]![0], requests[i % requests.length]![1])));
