@@ -19,6 +19,13 @@ export const ConvergenceInterval = "30s";
  */
 export const ExpirySweepInterval = "5s";
 
+/**
+ * A synchronous Lambda returns at most 6 MB (6,291,456 bytes) of serialised result; the headers and
+ * the JSON around the body take well under the 64 KB kept back. A larger body becomes a BBS error
+ * that says so instead of API Gateway's bare 502.
+ */
+export const MaxResponseBytes = String(6_291_456 - 65_536);
+
 export const auctioneerUrl = new sst.Secret("AuctioneerUrl", "");
 
 export const settings = new sst.Linkable("BbsSettings", {
@@ -27,6 +34,7 @@ export const settings = new sst.Linkable("BbsSettings", {
     communicationTimeout: CommunicationTimeout,
     convergenceInterval: ConvergenceInterval,
     expirySweepInterval: ExpirySweepInterval,
+    maxResponseBytes: MaxResponseBytes,
   },
   include: [
     sst.env({
@@ -34,6 +42,7 @@ export const settings = new sst.Linkable("BbsSettings", {
       BBS_COMMUNICATION_TIMEOUT: CommunicationTimeout,
       BBS_CONVERGENCE_INTERVAL: ConvergenceInterval,
       BBS_EXPIRY_SWEEP_INTERVAL: ExpirySweepInterval,
+      BBS_MAX_RESPONSE_BYTES: MaxResponseBytes,
     }),
   ],
 });

@@ -8,16 +8,17 @@ import type { Context } from "aws-lambda";
 import type { BBSContext } from "../../core/context";
 import { ErrorSchema } from "../../core/gen/models/error_pb";
 import { decodeMessage, encodeMessage } from "../../core/models/codec";
-import { BbsError, badRequest, invalidRequest, unknownError } from "../../core/models/errors";
+import { BbsError, ErrorType, badRequest, invalidRequest, unknownError } from "../../core/models/errors";
 import { decodeGoJSON, encodeGoJSON } from "../../core/models/go-json";
 import { requestValidators, validationMessage } from "../../core/models/validation";
 import { routeNamed, type RouteSpec } from "../../core/routes";
 import { bbsContext } from "./dependencies";
-import { bodyBytes, bodyLength, jsonResult, protobufResult, requestIdOf, wantsJSON, type HttpEvent, type HttpResult } from "./http";
+import { acceptsGzip, bodyBytes, bodyLength, jsonResult, protobufResult, requestIdOf, wantsJSON, type Encoding, type HttpEvent, type HttpResult } from "./http";
 
 interface BBSRequestState {
   requestId: string;
   json: boolean;
+  encoding: Encoding;
 }
 
 const encoded = Symbol("bbs-encoded-response");
@@ -64,12 +65,28 @@ const state = new WeakMap<object, BBSRequestState>();
 
 function respond(route: RouteSpec, schema: DescMessage, message: MessageInitShape<DescMessage>, st: BBSRequestState): HttpResult {
   const full = create(schema, message);
-  return st.json ? jsonResult(encodeGoJSON(schema, full), st.requestId) : protobufResult(encodeMessage(schema, full), st.requestId);
+  return st.json ? jsonResult(encodeGoJSON(schema, full), st.requestId, st.encoding) : protobufResult(encodeMessage(schema, full), st.requestId, st.encoding);
 }
 
 function errorResponse(route: RouteSpec, error: BbsError, st: BBSRequestState): HttpResult {
   const response = route.response as DescMessage;
   return respond(route, response, { error: create(ErrorSchema, { type: error.type, message: error.message }) } as never, st);
+}
+
+/**
+ * A body larger than the platform can return (a Lambda: 6 MB) would reach the caller as a bare 502
+ * from API Gateway; this says what happened, in the route's response, instead.
+ */
+function withinResponseLimit(route: RouteSpec, response: HttpResult, st: BBSRequestState, maxBytes: number | undefined): HttpResult {
+  if (maxBytes === undefined) return response;
+  const body = response.body ?? "";
+  // Base64 travels as it is; text is escaped once more inside the result's JSON (at most 6 bytes a character).
+  const size = response.isBase64Encoded || body.length * 6 <= maxBytes ? body.length : Buffer.byteLength(JSON.stringify(body));
+  if (size <= maxBytes) return response;
+  const hint = st.encoding.gzip ? "narrow the request (a domain filter)" : "ask with Accept-Encoding: gzip, or narrow the request (a domain filter)";
+  const message = `the response is ${size} bytes, more than the ${maxBytes} this deployment can return: ${hint}`;
+  bbsContext().ctx.logger.error("response-too-large", undefined, { request_id: st.requestId, route: route.name, bytes: size, limit: maxBytes });
+  return errorResponse(route, new BbsError(ErrorType.UnknownError, message), st);
 }
 
 function parseRequest(route: RouteSpec, event: HttpEvent, json: boolean, maxBytes: number): unknown {
@@ -90,7 +107,7 @@ function parseRequest(route: RouteSpec, event: HttpEvent, json: boolean, maxByte
 /** Maps whatever escaped the route to its response: BBS errors as they are, anything else as UnknownError. */
 const bbsErrors = (route: RouteSpec): MiddlewareObj<HttpEvent, HttpResult> => ({
   onError: async (request) => {
-    const st = state.get(request.event) ?? { requestId: requestIdOf(request.event), json: false };
+    const st = state.get(request.event) ?? { requestId: requestIdOf(request.event), json: false, encoding: { gzip: false } };
     let error = request.error;
     if (!(error instanceof BbsError)) {
       bbsContext().ctx.logger.error("request-failed", error, { request_id: st.requestId, route: route.name });
@@ -112,15 +129,18 @@ export function bbsHandler<Req extends DescMessage | undefined, Res extends Desc
   return middy<HttpEvent, HttpResult, Error, Context>()
     .use(bbsErrors(route))
     .handler(async (event) => {
-      const st: BBSRequestState = { requestId: requestIdOf(event), json: wantsJSON(event) };
+      const st: BBSRequestState = { requestId: requestIdOf(event), json: wantsJSON(event), encoding: { gzip: acceptsGzip(event) } };
       state.set(event, st);
       const { ctx, config } = bbsContext();
       const request = parseRequest(route, event, st.json, config.maxRequestBytes);
       const result = await run(request as never, ctx);
+      let response: HttpResult;
       if (isEncoded(result)) {
         // One expression: the reused body is encoded into the result before anything else runs.
-        return st.json ? respond(route, schemas.response, result.message() as never, st) : protobufResult(result.protobuf(reusedListBody), st.requestId);
+        response = st.json ? respond(route, schemas.response, result.message() as never, st) : protobufResult(result.protobuf(reusedListBody), st.requestId, st.encoding);
+      } else {
+        response = respond(route, schemas.response, (result ?? {}) as never, st);
       }
-      return respond(route, schemas.response, (result ?? {}) as never, st);
+      return withinResponseLimit(route, response, st, config.maxResponseBytes);
     });
 }

@@ -6,6 +6,8 @@ export interface BBSConfig {
   auctioneerURL?: string;
   communicationTimeoutMs: number;
   maxRequestBytes: number;
+  /** Larger response bodies (as sent: base64 or text) are replaced by an error saying so; unset: no limit (BBS_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
   /** How often both convergence passes run (BBS_CONVERGENCE_INTERVAL). */
   convergenceIntervalMs: number;
   /** How often the scheduled function deletes expired nodes between passes, so their removal reaches the stream (BBS_EXPIRY_SWEEP_INTERVAL). */
@@ -44,6 +46,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BBSConfig {
     communicationTimeoutMs: parseDurationMs(env.BBS_COMMUNICATION_TIMEOUT, 10_000),
     convergenceIntervalMs: parseDurationMs(env.BBS_CONVERGENCE_INTERVAL, 30_000),
     maxRequestBytes: Number(env.BBS_MAX_REQUEST_BYTES ?? 1024 * 1024),
+    maxResponseBytes: env.BBS_MAX_RESPONSE_BYTES ? Number(env.BBS_MAX_RESPONSE_BYTES) : undefined,
     expirySweepIntervalMs: parseDurationMs(env.BBS_EXPIRY_SWEEP_INTERVAL, 5_000),
   };
 }

@@ -103,16 +103,24 @@ async function handlerOf(routeName: string): Promise<Handler> {
 }
 
 /** The API Gateway v2 event infra/local's server builds for a protobuf POST. */
-function protobufEvent(routeName: string, body: Uint8Array) {
+function protobufEvent(routeName: string, body: Uint8Array, headers: Record<string, string> = {}) {
   const route = routeNamed(routeName);
   const req = {
     url: route.path,
     method: route.method,
     httpVersion: "1.1",
-    headers: { "content-type": "application/x-protobuf", host: "bbs.bench", "content-length": String(body.length) },
+    headers: { "content-type": "application/x-protobuf", host: "bbs.bench", "content-length": String(body.length), ...headers },
     socket: { remoteAddress: "127.0.0.1" },
   } as unknown as IncomingMessage;
   return apiGatewayEvent(req, Buffer.from(body.buffer, body.byteOffset, body.byteLength), `${route.method} ${route.path}`);
+}
+
+/** Invokes a route's Lambda handler with a protobuf request and extra request headers; the result as API Gateway gets it. */
+export async function invokeHttp(routeName: string, request: Record<string, unknown> | undefined, headers: Record<string, string> = {}): Promise<APIGatewayProxyStructuredResultV2> {
+  const route = routeNamed(routeName);
+  const handler = await handlerOf(routeName);
+  const body = route.request ? encodeMessage(route.request, create(route.request as DescMessage, request as never)) : new Uint8Array(0);
+  return handler(protobufEvent(routeName, body, headers), lambdaContext(routeName));
 }
 
 /**
