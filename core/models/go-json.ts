@@ -1281,16 +1281,16 @@ export function encodeLRPStartRequests(requests: readonly LRPStartRequest[]): st
   return s;
 }
 
-export function decodeLRPStartRequests(text: string): LRPStartRequest[] {
-  const plan = jplanFor(DesiredLRPSchema);
+/** A whole text that is one JSON array (or null) of `goType`'s elements, each read by `readElement`. */
+function decodeTopLevelArray<T>(text: string, goType: string, readElement: () => T): T[] {
   begin(text);
   try {
     ws();
-    const result: LRPStartRequest[] = [];
+    const result: T[] = [];
     if (!isNullAhead()) {
-      if (src.charCodeAt(pos) !== 0x5b) throw typeErrorHere("[]models.LRPStartRequest", 0);
+      if (src.charCodeAt(pos) !== 0x5b) throw typeErrorHere(goType, 0);
       if (arrayOpen()) {
-        do result.push(readLRPStartRequest(plan));
+        do result.push(readElement());
         while (arrayMore());
       }
     }
@@ -1299,6 +1299,11 @@ export function decodeLRPStartRequests(text: string): LRPStartRequest[] {
   } finally {
     end();
   }
+}
+
+export function decodeLRPStartRequests(text: string): LRPStartRequest[] {
+  const plan = jplanFor(DesiredLRPSchema);
+  return decodeTopLevelArray(text, "[]models.LRPStartRequest", () => readLRPStartRequest(plan));
 }
 
 function readLRPStartRequest(plan: JPlan): LRPStartRequest {
@@ -1343,22 +1348,7 @@ export function encodeTaskAuctionRequests(tasks: readonly Task[]): string {
 
 export function decodeTaskAuctionRequests(text: string): Task[] {
   const plan = jplanFor(TaskSchema);
-  begin(text);
-  try {
-    ws();
-    const tasks: Task[] = [];
-    if (!isNullAhead()) {
-      if (src.charCodeAt(pos) !== 0x5b) throw typeErrorHere("[]*models.Task", 0);
-      if (arrayOpen()) {
-        do tasks.push((readMessageValue(plan, undefined, 1) ?? newMessage(plan.wire)) as Task);
-        while (arrayMore());
-      }
-    }
-    topLevelEnd();
-    return tasks;
-  } finally {
-    end();
-  }
+  return decodeTopLevelArray(text, "[]*models.Task", () => (readMessageValue(plan, undefined, 1) ?? newMessage(plan.wire)) as Task);
 }
 
 /**
