@@ -13,7 +13,13 @@ import { SHARDS, benchContext, invokeHttp, type BenchContext } from "../bench/ha
 import { freshStore } from "../support/dynamo";
 
 let bench: BenchContext;
-const LRPS = 2_000;
+// 200 desired LRPs with 6 KB annotations: a list over 1 MiB from few writes.
+const LRPS = 200;
+const annotated = (i: number) => {
+  const lrp = desiredLRP(processGuid("big", i));
+  lrp.annotation = `${i}:`.padEnd(6_000, "annotation ");
+  return lrp;
+};
 
 const bodyOf = (result: { body?: string; isBase64Encoded?: boolean }) => Buffer.from(result.body ?? "", result.isBase64Encoded ? "base64" : "utf8");
 const withLimit = (maxResponseBytes?: number) =>
@@ -22,7 +28,7 @@ const withLimit = (maxResponseBytes?: number) =>
 beforeAll(async () => {
   const { endpoint, tableName } = await freshStore();
   bench = benchContext(endpoint, tableName);
-  await bulkLoad(bench.store.client, tableName, SHARDS, Array.from({ length: LRPS }, (_, i) => desiredNode(desiredLRP(processGuid("big", i)))));
+  await bulkLoad(bench.store.client, tableName, SHARDS, Array.from({ length: LRPS }, (_, i) => desiredNode(annotated(i))));
 });
 
 describe("a list larger than 1 MiB", () => {
