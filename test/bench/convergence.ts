@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { upsertCellPresence } from "../../core/cells";
+import type { LRPConvergenceReport } from "../../core/convergence/lrp-convergence";
 import { mapLimit } from "../../core/context";
 import type { WriteRequest } from "../../core/store/dynamo-client";
 import { locateKey } from "../../core/store/dynamo-store";
@@ -19,16 +20,10 @@ import { CELLS, DOMAIN, SECOND_NS, actualLRP, actualNode, bulkLoad, cellId, desi
 import { SHARDS, log, type BenchContext } from "./harness";
 
 /** What the pass should find, by the report's names. */
-export interface ExpectedRepairs {
-  missing: number;
-  extra: number;
-  undesired: number;
-  crashedRestarted: number;
-  staleUnclaimed: number;
-  lostCell: number;
-  invalidActualsDeleted: number;
-  invalidDesiredsDeleted: number;
-}
+export type ExpectedRepairs = Pick<
+  LRPConvergenceReport,
+  "missing" | "extra" | "undesired" | "crashedRestarted" | "staleUnclaimed" | "lostCell" | "invalidActualsDeleted" | "invalidDesiredsDeleted"
+>;
 
 export interface ConvergenceResult {
   desiredLRPs: number;

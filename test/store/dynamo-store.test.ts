@@ -8,7 +8,7 @@ import { Attr, createStoreTable, DefaultShards, makeDynamoDBClient } from "../..
 import { CompareFailedError, KeyNotFoundError, ValueTooLargeError } from "../../core/store/errors";
 import { actualLRPInstanceKey, desiredLRPKey, domainKey, evacuatingActualLRPKey, taskKey } from "../../core/store/keys";
 import { bulkLoad, freshStore } from "../support/dynamo";
-import { describeStoreContract } from "./store-contract";
+import { describeStoreContract, rejection } from "./store-contract";
 
 describeStoreContract("DynamoStore", async (clock) => (await freshStore({ clock })).store, {
   load: (store, nodes) => bulkLoad(store as DynamoStore, nodes),
@@ -24,14 +24,6 @@ async function rawItem(fresh: Awaited<ReturnType<typeof freshStore>>, key: strin
   return Item;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 describe("createStoreTable", () => {
   it("creates the table as specified, and accepts an existing one", async () => {

@@ -26,7 +26,8 @@ const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array) => new TextDecoder().decode(value);
 const keysOf = (nodes: StoreNode[]) => nodes.map((n) => n.key).sort();
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
+/** The error `promise` rejects with; fails the test when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
   } catch (error) {
