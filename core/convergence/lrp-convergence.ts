@@ -1,18 +1,17 @@
 // LRP convergence (semantics §6.1): gather what the store holds, judge each record by pure rules,
 // then repair with conditional writes and one batched auction.
 //
-// Why the desired LRPs are read first, unlike the original (which read the actuals first so that an
+// Why the desired LRPs are judged first, unlike the original (which read the actuals first so that an
 // LRP desired between the two reads could not make its fresh actuals look undesired): a pass must
 // hold memory proportional to what it repairs, not to the cluster. With a compact index of the
 // desired state in hand (guid → instances, domain, and a bitset of the indices seen), each actual is
 // judged the moment its page arrives and dropped unless it needs repair. That index comes from the
 // labels every desired LRP write carries (desired-lrps.ts), not from the records: decoding 50,000
-// desired LRPs cost more than reading them. The race the original's
-// order avoided is closed differently: before anything is created, retired or auctioned, the repair
-// is judged again against the desired LRP as it is then (one batched strongly consistent read of the
-// affected guids, which also yields the records the auction needs), so a desire, scale or removal
-// that lands mid-pass is never undone. The same re-judgement makes it safe to read the two roots at
-// once.
+// desired LRPs cost more than reading them. The race the original's order avoided is closed
+// differently: before anything is created, retired or auctioned, the repair is judged again against
+// the desired LRP as it is then (one batched strongly consistent read of the affected guids, which
+// also yields the records the auction needs), so a desire, scale or removal that lands mid-pass is
+// never undone. The same re-judgement makes it safe to read the two roots at once.
 //
 // Why cells are read twice: an instance is on a missing cell only if its cell is absent both before
 // and after the actuals are read. Read once before, a cell that registered mid-pass and claimed an
