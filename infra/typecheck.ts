@@ -1,4 +1,6 @@
 // `npm test` step: type-check sst.config.ts and infra/*.ts against SST's own types.
+// `--prepare` only makes .sst/platform ready (test/run.ts runs that beside the suite), `--check` only
+// runs tsc; neither flag, both in turn.
 //
 // The `sst` npm package carries only the runtime SDK types; the `sst.aws.*` component types exist
 // only in .sst/platform, which `sst install` extracts and fills from the npm registry. So on a clean
@@ -34,7 +36,9 @@ function platformReady(): boolean {
   return installed === wanted;
 }
 
-if (!platformReady()) {
+const only = process.argv.includes("--prepare") ? "prepare" : process.argv.includes("--check") ? "check" : undefined;
+
+if (only !== "check" && !platformReady()) {
   console.error("infra typecheck: .sst/platform is missing or stale; running `sst install` (npm registry only)");
   run("sst install", process.execPath, [join(sstPackage, "bin", "sst.mjs"), "install", "--stage", process.env.SST_STAGE ?? "typecheck"], {
     ...process.env,
@@ -44,4 +48,4 @@ if (!platformReady()) {
   });
 }
 
-run("tsc -p infra/tsconfig.json", process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "infra", "tsconfig.json")]);
+if (only !== "prepare") run("tsc -p infra/tsconfig.json", process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "infra", "tsconfig.json")]);
