@@ -72,7 +72,7 @@ function bodyResult(contentType: string, bytes: Uint8Array, requestId: string, e
   if (encoding.gzip && bytes.byteLength >= GzipAboveBytes) {
     headers["Content-Encoding"] = "gzip";
     headers.Vary = "Accept-Encoding";
-    // Level 1: a 34 MB list shrinks about tenfold at a fraction of the cost of the default level.
+    // Level 1, the fastest: the 34 MB list of the benchmark took 34 ms, less than base64 of it.
     return { statusCode: 200, headers, body: gzipSync(bytes, { level: 1 }).toString("base64"), isBase64Encoded: true };
   }
   if (text !== undefined) return { statusCode: 200, headers, body: text, isBase64Encoded: false };
