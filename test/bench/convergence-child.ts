@@ -10,7 +10,7 @@
 import { getHeapStatistics } from "node:v8";
 import { convergeLRPs, type LRPConvergenceReport } from "../../core/convergence/lrp-convergence";
 import { ActualLRPRoot, DesiredLRPRoot } from "../../core/store/keys";
-import { prepareConvergence } from "./convergence";
+import { RepairKinds, prepareConvergence } from "./convergence";
 import { bareRead, benchContext, median, settle, timed } from "./harness";
 
 const endpoint = process.env.BENCH_ENDPOINT!;
@@ -68,10 +68,7 @@ for (let i = 0; i < 3; i++) {
 }
 
 const report = chosen.report as unknown as Record<string, number>;
-const repairs = ["missing", "extra", "undesired", "crashedRestarted", "staleUnclaimed", "lostCell", "invalidActualsDeleted", "invalidDesiredsDeleted"].reduce(
-  (n, k) => n + (report[k] ?? 0),
-  0,
-);
+const repairs = RepairKinds.reduce((n, k) => n + (report[k] ?? 0), 0);
 const out = {
   desiredLRPs: report.desiredLRPs,
   actualLRPs: report.actualLRPs,

@@ -19,11 +19,20 @@ import { CellPresenceSchema } from "../../core/gen/models/cell_presence_pb";
 import { CELLS, DOMAIN, SECOND_NS, actualLRP, actualNode, bulkLoad, cellId, desiredLRP, desiredNode, processGuid, type PlainNode } from "./fixtures";
 import { SHARDS, log, type BenchContext } from "./harness";
 
+/** The report's counts of repairs, which the bench seeds and checks. */
+export const RepairKinds = [
+  "missing",
+  "extra",
+  "undesired",
+  "crashedRestarted",
+  "staleUnclaimed",
+  "lostCell",
+  "invalidActualsDeleted",
+  "invalidDesiredsDeleted",
+] as const satisfies readonly (keyof LRPConvergenceReport)[];
+
 /** What the pass should find, by the report's names. */
-export type ExpectedRepairs = Pick<
-  LRPConvergenceReport,
-  "missing" | "extra" | "undesired" | "crashedRestarted" | "staleUnclaimed" | "lostCell" | "invalidActualsDeleted" | "invalidDesiredsDeleted"
->;
+export type ExpectedRepairs = Pick<LRPConvergenceReport, (typeof RepairKinds)[number]>;
 
 export interface ConvergenceResult {
   desiredLRPs: number;
@@ -58,16 +67,7 @@ export async function prepareConvergence(bench: BenchContext, prefix: string, co
   const now = NOW_NS();
   const puts: PlainNode[] = [];
   const deletes: string[] = [];
-  const expected: ExpectedRepairs = {
-    missing: 0,
-    extra: 0,
-    undesired: 0,
-    crashedRestarted: 0,
-    staleUnclaimed: 0,
-    lostCell: 0,
-    invalidActualsDeleted: 0,
-    invalidDesiredsDeleted: 0,
-  };
+  const expected = Object.fromEntries(RepairKinds.map((kind) => [kind, 0])) as ExpectedRepairs;
   // Per 1,000 LRPs: 2 instances lost, 1 crashed past its backoff, 1 UNCLAIMED for a minute (the
   // auctioneer lost it), 1 on a cell that is gone, 1 extra index; and one undecodable record per
   // 10,000. About 0.6 % of instances need a repair: a busy pass (a lost cell, a rolling deploy).
