@@ -15,7 +15,7 @@ import { decodeMessage, encodeMessage } from "../../core/models/codec";
 import { routeNamed } from "../../core/routes";
 import type { DynamoDBCaller, Item } from "../../core/store/dynamo-client";
 import { DynamoStore } from "../../core/store/dynamo-store";
-import { Attr, DefaultShards, ShardSeparator, createStoreTable, makeDynamoDBClient, storeTableDefinition } from "../../core/store/dynamo-table";
+import { Attr, DefaultShards, ShardSeparator, makeDynamoDBClient } from "../../core/store/dynamo-table";
 import { configFromEnv } from "../../functions/_shared/config";
 import { useContext } from "../../functions/_shared/dependencies";
 import { apiGatewayEvent, lambdaContext } from "../../infra/local/api-gateway-event";
@@ -66,20 +66,6 @@ export function benchContext(endpoint: string, tableName: string, maxSockets = 6
     communicationTimeoutMs: 10_000,
   };
   return { ctx, store, counting, collaborators, tableName };
-}
-
-/**
- * The store table exactly as deployed (storeTableDefinition), optionally without its stream: the
- * listing and convergence table is read, never consumed, and DynamoDB Local writes a stream record
- * per item, which halves its bulk-load rate. Reads are the same either way.
- */
-export async function createBenchTable(client: DynamoDBCaller, tableName: string, options: { stream: boolean }): Promise<void> {
-  if (!options.stream) {
-    const definition = storeTableDefinition(tableName);
-    delete definition.StreamSpecification;
-    await client.call("CreateTable", definition);
-  }
-  await createStoreTable(client, tableName);
 }
 
 /** Makes every handler of this process run over `bench.ctx`, as a Lambda cold start would build it. */

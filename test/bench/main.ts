@@ -14,7 +14,8 @@ import { measureColdInit, type ColdInitResult } from "./cold-init";
 import { measureConvergence, prepareConvergence, type ConvergenceResult } from "./convergence";
 import { measureEventLatency, type EventLatencyResult } from "./events";
 import { bulkLoad, lrpNodes, taskNodes } from "./fixtures";
-import { SHARDS, benchContext, createBenchTable, installContext, log } from "./harness";
+import { SHARDS, benchContext, installContext, log } from "./harness";
+import { createTestTable } from "../support/store-table";
 import { measureLifecycle, type LifecycleResult } from "./lifecycle";
 import { measureListings, type ListingResult } from "./listing";
 
@@ -169,7 +170,7 @@ async function main(): Promise<void> {
   try {
     await section("lifecycle", results, async () => {
       const bench = benchContext(ddb.endpoint, "bench-lifecycle");
-      await createBenchTable(bench.store.client, bench.tableName, { stream: true });
+      await createTestTable(bench.store.client, bench.tableName, { stream: true });
       installContext(bench);
       results.lifecycle = await measureLifecycle(bench);
     });
@@ -177,7 +178,7 @@ async function main(): Promise<void> {
     const bench = benchContext(ddb.endpoint, "bench");
     const nowNs = BigInt(Date.now()) * 1_000_000n;
     if (sections.has("listing") || sections.has("convergence")) {
-      await createBenchTable(bench.store.client, bench.tableName, { stream: false });
+      await createTestTable(bench.store.client, bench.tableName, { stream: false });
       installContext(bench);
       const rate = await bulkLoad(bench.store.client, bench.tableName, SHARDS, (function* () {
         yield* lrpNodes(PREFIX, 0, SMALL, nowNs);

@@ -27,7 +27,7 @@ async function rawItem(fresh: Awaited<ReturnType<typeof freshStore>>, key: strin
 
 describe("createStoreTable", () => {
   it("creates the table as specified, and accepts an existing one", async () => {
-    const fresh = await freshStore();
+    const fresh = await freshStore({ stream: true });
     await createStoreTable(fresh.client, fresh.tableName);
     const { Table } = await fresh.sdk.send(new DescribeTableCommand({ TableName: fresh.tableName }));
     expect(Table?.TableStatus).toBe("ACTIVE");

@@ -106,7 +106,7 @@ class StreamReader {
 describe("DynamoDB stream → StoreChange", () => {
   it("maps create, CAS, delete, a sweep of an expired node and a write over an expired node", async () => {
     const clock = new ManualClock();
-    const { store, tableName } = await freshStore({ clock });
+    const { store, tableName } = await freshStore({ clock, stream: true });
     const reader = await StreamReader.open(tableName);
 
     const key = taskKey("t1");
@@ -173,7 +173,7 @@ describe("DynamoDB stream → StoreChange", () => {
 
   it("keeps a MODIFY of a live node with a TTL a change", async () => {
     const clock = new ManualClock();
-    const { store, tableName } = await freshStore({ clock });
+    const { store, tableName } = await freshStore({ clock, stream: true });
     const reader = await StreamReader.open(tableName);
     const key = domainKey("d");
     const first = await store.set(key, bytes(""), { ttlSeconds: 10 });

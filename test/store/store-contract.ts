@@ -348,7 +348,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore, option
         const one = subtree[0]!;
         await store.compareAndSwap(one.key, bytes("changed"), one.version);
         expect(text((await store.list("/v1/actual/pg-1", { recursive: true })).find((n) => n.key === one.key)!.value)).toBe("changed");
-      }, 60_000); // about 10-20 s on DynamoDB Local; headroom for a loaded machine
+      }, 60_000); // a few seconds on DynamoDB Local; headroom for a loaded machine
 
       it("lists only direct leaf children when not recursive", async () => {
         const { store } = await setup();

@@ -5,7 +5,8 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { systemClock, type Clock } from "../../core/clock";
 import type { DynamoDBHttpClient, WriteRequest } from "../../core/store/dynamo-client";
 import { DynamoStore, plainNodeItem } from "../../core/store/dynamo-store";
-import { createStoreTable, makeDynamoDBClient } from "../../core/store/dynamo-table";
+import { makeDynamoDBClient } from "../../core/store/dynamo-table";
+import { createTestTable } from "./store-table";
 
 export interface FreshStore {
   store: DynamoStore;
@@ -44,12 +45,13 @@ export function randomTableName(prefix = "bbs-test"): string {
 /**
  * Called inside a test, the table is dropped when the test ends. That keeps DynamoDB Local small, and
  * it matters for its TTL reaper: each TTL-enabled table holds one of its 10 job threads until the
- * table is deleted, and tables beyond that are never reaped.
+ * table is deleted, and tables beyond that are never reaped. The table has a stream only when the
+ * test reads it (`stream: true`): see createTestTable.
  */
-export async function freshStore(options: { clock?: Clock; shards?: number } = {}): Promise<FreshStore> {
+export async function freshStore(options: { clock?: Clock; shards?: number; stream?: boolean } = {}): Promise<FreshStore> {
   const { client, sdk, endpoint } = testClient();
   const tableName = randomTableName();
-  await createStoreTable(client, tableName);
+  await createTestTable(client, tableName, { stream: options.stream ?? false });
   try {
     onTestFinished(async () => {
       await client.call("DeleteTable", { TableName: tableName });
