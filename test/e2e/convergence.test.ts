@@ -328,17 +328,15 @@ describe("POST /v1/tasks/converge", () => {
 });
 
 describe("a cell that disappears", () => {
-  it("has its instances re-auctioned within seconds, from the change stream, with no convergence call", async () => {
+  it("has its instances re-auctioned from the change stream, with no convergence call", async () => {
     expect(errorOf((await upsertCell("cell-brief", 1)).body)).toBeUndefined();
     await seed(
       desiredOp(desiredLRP("on-brief", 2, FRESH)),
       instanceOp(actualLRP("on-brief", 0, Running, { sinceNs: ago(100), cellId: "cell-brief" })),
       instanceOp(actualLRP("on-brief", 1, Running, { sinceNs: ago(100), cellId: "cell-1" })),
     );
-    const expiresAt = Date.now() + 1000;
-    const [request] = await auctioneer.waitFor(1, 15_000);
-    const latencyMs = request!.at - expiresAt;
-    expect(latencyMs).toBeLessThan(10_000);
+    // Nothing runs convergence here, so only the removal of the cell's record can start this auction.
+    await auctioneer.waitFor(1, 15_000);
     expect(lrpAuctions()).toEqual([[{ process_guid: "on-brief", instances: 2, indices: [0] }]]);
     expect((await instance("on-brief", 0))?.state).toBe(Unclaimed);
     expect((await instance("on-brief", 1))?.state).toBe(Running);

@@ -336,17 +336,3 @@ describe("resuming with Last-Event-ID", () => {
   });
 });
 
-describe("delivery latency", () => {
-  it("gets a write to a connected subscriber well within a second", async () => {
-    const events = await subscribe();
-    const latencies: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const started = Date.now();
-      await ok("/v1/desired_lrp/desire", pb.message(1, desiredLRP(`latency-${i}`, 0)));
-      await framesAbout(events, `latency-${i}`, 1, 5_000);
-      latencies.push(Date.now() - started);
-    }
-    latencies.sort((a, b) => a - b);
-    expect(latencies[2]).toBeLessThan(1_000); // the median, so one hiccup of a loaded machine does not fail it
-  });
-});
