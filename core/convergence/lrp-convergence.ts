@@ -238,8 +238,8 @@ async function domainsOrNone(ctx: BBSContext): Promise<Set<string>> {
 /** Records read in full at a time when their labels do not summarise them (a table written before the labels). */
 const UnlabelledChunk = 500;
 
-/** A stored desired LRP judged in full: its summary, or why convergence deletes it. */
-function judgeDesiredRecord(node: StoreNode, processGuid: string): { summary: DesiredSummary } | { problems: string[] } {
+/** A stored desired LRP judged in full: the record, or why convergence deletes it. */
+function judgeDesiredRecord(node: StoreNode, processGuid: string): { lrp: DesiredLRP } | { problems: string[] } {
   let lrp: DesiredLRP;
   try {
     lrp = decodeDesiredLRP(node);
@@ -248,7 +248,7 @@ function judgeDesiredRecord(node: StoreNode, processGuid: string): { summary: De
   }
   const problems = validateDesiredLRP(lrp);
   if (lrp.processGuid !== processGuid) problems.push("record does not match its key");
-  return problems.length > 0 ? { problems } : { summary: { instances: lrp.instances, domain: lrp.domain } };
+  return problems.length > 0 ? { problems } : { lrp };
 }
 
 async function gatherDesired(ctx: BBSContext, desired: Map<string, DesiredSummary>, invalid: InvalidRecord[]): Promise<void> {
@@ -268,7 +268,7 @@ async function gatherDesired(ctx: BBSContext, desired: Map<string, DesiredSummar
       const parsed = parseKey(node.key);
       if (parsed.kind !== "desiredLRP") continue;
       const judged = judgeDesiredRecord(node, parsed.processGuid);
-      if ("summary" in judged) desired.set(parsed.processGuid, judged.summary);
+      if ("lrp" in judged) desired.set(parsed.processGuid, { instances: judged.lrp.instances, domain: judged.lrp.domain });
       else invalid.push({ node, problems: judged.problems });
     }
   }
@@ -351,13 +351,8 @@ async function currentDesireds(ctx: BBSContext, guids: readonly string[]): Promi
   const current = new Map<string, DesiredLRP | undefined>();
   for (const guid of guids) {
     const node = nodes.get(desiredLRPKey(guid));
-    let lrp: DesiredLRP | undefined;
-    try {
-      lrp = node && decodeDesiredLRP(node);
-    } catch {
-      lrp = undefined;
-    }
-    current.set(guid, lrp && lrp.processGuid === guid && validateDesiredLRP(lrp).length === 0 ? lrp : undefined);
+    const judged = node && judgeDesiredRecord(node, guid);
+    current.set(guid, judged && "lrp" in judged ? judged.lrp : undefined);
   }
   return current;
 }
