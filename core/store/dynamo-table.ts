@@ -160,6 +160,8 @@ export interface DynamoDBClientOptions {
   region?: string;
   /** Sockets kept per client; the store fans out up to `shards` queries at once. */
   maxSockets?: number;
+  /** Per-attempt deadline (dynamo-client.ts); none by default, as Lambda's timeout bounds a call. */
+  timeoutMs?: number;
 }
 
 /** True for DynamoDB Local and friends: plain HTTP or a loopback host. */
@@ -182,7 +184,8 @@ export function makeDynamoDBClient(options: DynamoDBClientOptions = {}): DynamoD
       region: options.region ?? "local",
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
       maxSockets,
+      timeoutMs: options.timeoutMs,
     });
   }
-  return new DynamoDBHttpClient({ endpoint: options.endpoint, region: options.region, maxSockets });
+  return new DynamoDBHttpClient({ endpoint: options.endpoint, region: options.region, maxSockets, timeoutMs: options.timeoutMs });
 }

@@ -2,6 +2,11 @@
 // Streams API and invokes the stream consumer handler with the very event shape Lambda would send,
 // honouring its partial batch failures (retry from the failed record, then give up and log it, as
 // the on-failure destination would keep it).
+//
+// A shard iterator can go stale: DynamoDB Local refuses a TRIM_HORIZON iterator taken on an empty
+// shard with TrimmedDataAccessException once other tables have written before this shard's first
+// record, and AWS expires iterators after 15 minutes. Retrying such an iterator fails forever, so
+// the shard is reopened after the last record it delivered, as the event source mapping does.
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -23,18 +28,62 @@ export interface StreamPollerOptions {
   onError?: (error: unknown) => void;
 }
 
-interface ShardCursor {
+export interface ShardCursor {
+  shardId: string;
   iterator?: string;
-  /** Sequence number to resume at after a failed batch. */
-  retryFrom?: string;
+  /** The last record handed to the handler and not asked back: a stale iterator resumes after it. */
+  lastSequence?: string;
   retries: number;
   closed: boolean;
 }
 
+/** No Streams or DynamoDB call of the poller waits longer than this; a lost answer is retried. */
+const RequestTimeoutMs = 10_000;
+
+const StaleIteratorErrors = new Set(["TrimmedDataAccessException", "ExpiredIteratorException"]);
+
+async function openIterator(streams: DynamoDBStreamsClient, streamArn: string, cursor: ShardCursor): Promise<void> {
+  const position = cursor.lastSequence
+    ? ({ ShardIteratorType: "AFTER_SEQUENCE_NUMBER", SequenceNumber: cursor.lastSequence } as const)
+    : ({ ShardIteratorType: "TRIM_HORIZON" } as const);
+  const { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: cursor.shardId, ...position }));
+  cursor.iterator = ShardIterator;
+}
+
+/** A cursor at the oldest record the shard keeps. */
+export async function openShardCursor(streams: DynamoDBStreamsClient, streamArn: string, shardId: string): Promise<ShardCursor> {
+  const cursor: ShardCursor = { shardId, retries: 0, closed: false };
+  await openIterator(streams, streamArn, cursor);
+  return cursor;
+}
+
+/** The shard's next page of records, advancing the cursor; reopens a stale iterator once. */
+export async function readShard(streams: DynamoDBStreamsClient, streamArn: string, cursor: ShardCursor, limit = 100): Promise<_Record[]> {
+  for (let reopened = false; ; reopened = true) {
+    try {
+      const page = await streams.send(new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: limit }));
+      cursor.iterator = page.NextShardIterator;
+      if (!page.NextShardIterator) cursor.closed = true;
+      return page.Records ?? [];
+    } catch (error) {
+      if (reopened || !(error instanceof Error) || !StaleIteratorErrors.has(error.name)) throw error;
+      await openIterator(streams, streamArn, cursor);
+    }
+  }
+}
+
+export function streamsClientFor(endpoint: string): DynamoDBStreamsClient {
+  return new DynamoDBStreamsClient({
+    endpoint,
+    region: "local",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    requestHandler: { requestTimeout: RequestTimeoutMs },
+  });
+}
+
 export function startStreamPoller(options: StreamPollerOptions): { stop(): Promise<void> } {
-  const credentials = { accessKeyId: "local", secretAccessKey: "local" };
-  const streams = new DynamoDBStreamsClient({ endpoint: options.endpoint, region: "local", credentials });
-  const dynamodb = makeDynamoDBClient({ endpoint: options.endpoint });
+  const streams = streamsClientFor(options.endpoint);
+  const dynamodb = makeDynamoDBClient({ endpoint: options.endpoint, timeoutMs: RequestTimeoutMs });
   const cursors = new Map<string, ShardCursor>();
   let running = true;
   let streamArn: string | undefined;
@@ -50,14 +99,13 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
     const description = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     for (const shard of description.StreamDescription?.Shards ?? []) {
       if (!shard.ShardId || cursors.has(shard.ShardId)) continue;
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: "TRIM_HORIZON" }),
-      );
-      cursors.set(shard.ShardId, { iterator: ShardIterator, retries: 0, closed: false });
+      cursors.set(shard.ShardId, await openShardCursor(streams, streamArn, shard.ShardId));
     }
   }
 
-  async function deliver(shardId: string, cursor: ShardCursor, records: _Record[]) {
+  const sequenceOf = (record: _Record) => BigInt(record.dynamodb?.SequenceNumber ?? "0");
+
+  async function deliver(cursor: ShardCursor, records: _Record[]): Promise<void> {
     const event: DynamoDBStreamEvent = {
       Records: records.map((r) => fromStreamsApiRecord(r as never, streamArn ?? "")) as unknown as DynamoDBStreamEvent["Records"],
     };
@@ -71,35 +119,35 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
     const failed = response?.batchItemFailures?.map((f) => f.itemIdentifier).filter(Boolean) ?? [];
     if (failed.length === 0) {
       cursor.retries = 0;
+      cursor.lastSequence = records.at(-1)?.dynamodb?.SequenceNumber ?? cursor.lastSequence;
       return;
     }
     const lowest = failed.reduce((a, b) => (BigInt(a) < BigInt(b) ? a : b));
+    const handled = records.filter((r) => sequenceOf(r) < BigInt(lowest));
+    cursor.lastSequence = handled.at(-1)?.dynamodb?.SequenceNumber ?? cursor.lastSequence;
     if (cursor.retries >= (options.maxRetries ?? 5)) {
-      options.onError?.(new Error(`giving up on stream record ${lowest} of shard ${shardId} after ${cursor.retries} retries`));
+      options.onError?.(new Error(`giving up on stream record ${lowest} of shard ${cursor.shardId} after ${cursor.retries} retries`));
       cursor.retries = 0;
-      const rest = records.filter((r) => BigInt(r.dynamodb?.SequenceNumber ?? "0") > BigInt(lowest));
-      if (rest.length > 0) await deliver(shardId, cursor, rest);
+      cursor.lastSequence = lowest;
+      const rest = records.filter((r) => sequenceOf(r) > BigInt(lowest));
+      if (rest.length > 0) await deliver(cursor, rest);
       return;
     }
     cursor.retries++;
     const { ShardIterator } = await streams.send(
-      new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: "AT_SEQUENCE_NUMBER", SequenceNumber: lowest }),
+      new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: cursor.shardId, ShardIteratorType: "AT_SEQUENCE_NUMBER", SequenceNumber: lowest }),
     );
     cursor.iterator = ShardIterator;
   }
 
   async function pollOnce(): Promise<boolean> {
     let delivered = false;
-    for (const [shardId, cursor] of cursors) {
-      if (cursor.closed || !cursor.iterator) continue;
-      const iterator = cursor.iterator;
-      const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize ?? 100 }));
-      const records = page.Records ?? [];
-      cursor.iterator = page.NextShardIterator;
-      if (!page.NextShardIterator) cursor.closed = true;
+    for (const cursor of cursors.values()) {
+      if (cursor.closed || !cursor.iterator || !streamArn) continue;
+      const records = await readShard(streams, streamArn, cursor, options.batchSize ?? 100);
       if (records.length > 0) {
         delivered = true;
-        await deliver(shardId, cursor, records);
+        await deliver(cursor, records);
       }
     }
     return delivered;

@@ -1,23 +1,17 @@
-// The stream mapping against DynamoDB Local's REAL stream: records are read with the Streams API,
-// converted to the Lambda shape with fromStreamsApiRecord and mapped with toStoreChange, exactly as
-// the local stream pump will do.
+// The stream mapping against DynamoDB Local's REAL stream: records are read with the local stream
+// poller's shard reader, converted to the Lambda shape with fromStreamsApiRecord and mapped with
+// toStoreChange, as the poller does before it calls the stream consumer.
 import {
   CreateTableCommand,
   DescribeTableCommand,
   PutItemCommand,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListStreamsCommand,
-  type _Record,
-} from "@aws-sdk/client-dynamodb-streams";
+import { DescribeStreamCommand, DynamoDBStreamsClient, ListStreamsCommand, type _Record } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBRecord } from "aws-lambda";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { startDynamoDBLocal } from "../../infra/local/dynamodb-local";
+import { openShardCursor, readShard, streamsClientFor, type ShardCursor } from "../../infra/local/stream-poller";
 import { ManualClock } from "../../core/clock";
 import {
   fromStreamsApiRecord,
@@ -42,18 +36,14 @@ const text = (value: Uint8Array | undefined) => new TextDecoder().decode(value);
 
 let streams: DynamoDBStreamsClient | undefined;
 function streamsClient(): DynamoDBStreamsClient {
-  streams ??= new DynamoDBStreamsClient({
-    endpoint: testClient().endpoint,
-    region: "local",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
+  streams ??= streamsClientFor(testClient().endpoint);
   return streams;
 }
 afterAll(() => streams?.destroy());
 
 /** Reads a table's stream from its beginning, remembering where each shard stopped. */
 class StreamReader {
-  private readonly iterators = new Map<string, string | undefined>();
+  private readonly cursors = new Map<string, ShardCursor>();
   private constructor(
     readonly streamArn: string,
     private readonly client: DynamoDBStreamsClient,
@@ -67,26 +57,17 @@ class StreamReader {
   }
 
   async read(): Promise<_Record[]> {
-    const client = this.client;
-    const { StreamDescription } = await client.send(new DescribeStreamCommand({ StreamArn: this.streamArn }));
+    const { StreamDescription } = await this.client.send(new DescribeStreamCommand({ StreamArn: this.streamArn }));
     for (const shard of StreamDescription?.Shards ?? []) {
-      if (this.iterators.has(shard.ShardId!)) continue;
-      const { ShardIterator } = await client.send(
-        new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shard.ShardId!, ShardIteratorType: "TRIM_HORIZON" }),
-      );
-      this.iterators.set(shard.ShardId!, ShardIterator);
+      if (!this.cursors.has(shard.ShardId!)) this.cursors.set(shard.ShardId!, await openShardCursor(this.client, this.streamArn, shard.ShardId!));
     }
     const records: _Record[] = [];
-    for (const [shardId, iterator] of this.iterators) {
-      let next = iterator;
-      while (next) {
-        const page = await client.send(new GetRecordsCommand({ ShardIterator: next }));
-        records.push(...(page.Records ?? []));
-        const more = (page.Records?.length ?? 0) > 0;
-        next = page.NextShardIterator;
-        if (!more) break;
+    for (const cursor of this.cursors.values()) {
+      while (!cursor.closed) {
+        const page = await readShard(this.client, this.streamArn, cursor);
+        records.push(...page);
+        if (page.length === 0) break;
       }
-      this.iterators.set(shardId, next);
     }
     return records;
   }
@@ -197,11 +178,7 @@ describe("DynamoDB stream → StoreChange", () => {
       onTestFinished(() => local.stop());
       const client = sdkClient(local.endpoint);
       onTestFinished(() => client.destroy());
-      const streams = new DynamoDBStreamsClient({
-        endpoint: local.endpoint,
-        region: "local",
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
-      });
+      const streams = streamsClientFor(local.endpoint);
       onTestFinished(() => streams.destroy());
       const tableName = randomTableName("bbs-ttl");
       await client.send(
