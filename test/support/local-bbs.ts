@@ -10,6 +10,7 @@ export async function startTestBBS(options: Partial<LocalStackOptions> = {}): Pr
     port: await freePort(),
     dynamodbEndpoint: inject("dynamodbEndpoint"),
     tableName: `bbs-e2e-${crypto.randomUUID().slice(0, 8)}`,
+    onError: (error) => console.error(`[local stack ${new Date().toISOString()}]`, error),
     ...options,
   });
 }
