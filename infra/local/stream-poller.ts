@@ -105,9 +105,9 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
 
   const sequenceOf = (record: _Record) => BigInt(record.dynamodb?.SequenceNumber ?? "0");
 
-  async function deliver(cursor: ShardCursor, records: _Record[]): Promise<void> {
+  async function deliver(arn: string, cursor: ShardCursor, records: _Record[]): Promise<void> {
     const event: DynamoDBStreamEvent = {
-      Records: records.map((r) => fromStreamsApiRecord(r as never, streamArn ?? "")) as unknown as DynamoDBStreamEvent["Records"],
+      Records: records.map((r) => fromStreamsApiRecord(r as never, arn)) as unknown as DynamoDBStreamEvent["Records"],
     };
     let response: DynamoDBBatchResponse | void;
     try {
@@ -130,14 +130,12 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
       cursor.retries = 0;
       cursor.lastSequence = lowest;
       const rest = records.filter((r) => sequenceOf(r) > BigInt(lowest));
-      if (rest.length > 0) await deliver(cursor, rest);
+      if (rest.length > 0) await deliver(arn, cursor, rest);
       return;
     }
     cursor.retries++;
-    const { ShardIterator } = await streams.send(
-      new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: cursor.shardId, ShardIteratorType: "AT_SEQUENCE_NUMBER", SequenceNumber: lowest }),
-    );
-    cursor.iterator = ShardIterator;
+    // After the last record handled, that is at the failed one.
+    await openIterator(streams, arn, cursor);
   }
 
   async function pollOnce(): Promise<boolean> {
@@ -147,7 +145,7 @@ export function startStreamPoller(options: StreamPollerOptions): { stop(): Promi
       const records = await readShard(streams, streamArn, cursor, options.batchSize ?? 100);
       if (records.length > 0) {
         delivered = true;
-        await deliver(cursor, records);
+        await deliver(streamArn, cursor, records);
       }
     }
     return delivered;
