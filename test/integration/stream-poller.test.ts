@@ -3,7 +3,7 @@
 // and a partial batch failure is redelivered from the failed record.
 import { DescribeStreamCommand } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBStreamEvent } from "aws-lambda";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { openShardCursor, readShard, startStreamPoller, streamsClientFor } from "../../infra/local/stream-poller";
 import { taskKey } from "../../core/store/keys";
 import { freshStore, testClient } from "../support/dynamo";
@@ -24,18 +24,6 @@ async function onlyShard(tableName: string): Promise<{ streamArn: string; shardI
 
 /** A task record's sort key is its guid. */
 const guidOf = (record: { dynamodb?: { Keys?: Record<string, { S?: string }> } }) => record.dynamodb?.Keys?.sk?.S;
-
-async function eventually(check: () => void, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 describe("the local stream poller", () => {
   // DynamoDB Local answers TrimmedDataAccessException to a TRIM_HORIZON iterator taken on an empty
@@ -80,7 +68,7 @@ describe("the local stream poller", () => {
     });
     try {
       for (const guid of ["a", "b", "c"]) await store.create(taskKey(guid), bytes(guid));
-      await eventually(() => expect(delivered.length).toBeGreaterThanOrEqual(3));
+      await vi.waitFor(() => expect(delivered.length).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 50 });
       await new Promise((r) => setTimeout(r, 200));
       expect(delivered).toEqual(["a", "b", "c"]);
       expect(failuresLeft).toBe(0);
